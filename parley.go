@@ -5,6 +5,7 @@
 package parley
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -76,6 +77,11 @@ func validateMetadata(op string, m Metadata) error {
 	}
 	if len(b) > MaxMetadataBytes {
 		return &Error{Code: EINVALID, Op: op, Message: "metadata is too long"}
+	}
+	// PostgreSQL's jsonb refuses NUL in strings; refuse it everywhere so both
+	// stores behave alike.
+	if bytes.Contains(b, []byte(`\u0000`)) {
+		return &Error{Code: EINVALID, Op: op, Message: "metadata contains a NUL character"}
 	}
 	return nil
 }

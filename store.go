@@ -141,18 +141,20 @@ type ConversationStore interface {
 	// joining first when needed) and returns the participant. ENOTFOUND
 	// (conversation); EINVALID when seq < 0.
 	MarkRead(ctx context.Context, conversationID, userID string, userType ParticipantType, seq int64) (*Participant, error)
-	// ListParticipants returns the participants of a conversation by join time.
+	// ListParticipants returns the participants of a conversation by join
+	// time; an unknown conversation yields an empty list.
 	ListParticipants(ctx context.Context, conversationID string) ([]*Participant, error)
 
 	// TransferConversation, in one transaction: records t (filling ID and
 	// CreatedAt), assigns the conversation to t.ToAgentID with status active,
 	// and appends note (a system message) to the timeline, filling it as
-	// AppendMessage does. It returns the conversation as stored. ENOTFOUND
+	// AppendMessage does (its ConversationID is set to t.ConversationID). It returns the conversation as stored. ENOTFOUND
 	// (conversation or agent); ECONFLICT when the conversation is closed or
 	// its assignee is no longer t.FromAgentID; EINVALID. On any error nothing
 	// is written.
 	TransferConversation(ctx context.Context, t *Transfer, note *Message) (*Conversation, error)
-	// ListTransfers returns a conversation's transfers, oldest first.
+	// ListTransfers returns a conversation's transfers, oldest first; an
+	// unknown conversation yields an empty list.
 	ListTransfers(ctx context.Context, conversationID string) ([]*Transfer, error)
 }
 

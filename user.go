@@ -116,7 +116,8 @@ func validateEmail(op, email string, required bool) error {
 	return nil
 }
 
-// UserFilter selects users in ListUsers. Zero values select everything.
+// UserFilter selects users in ListUsers. Zero values select every user who
+// is not disabled; IncludeDisabled adds the disabled ones.
 type UserFilter struct {
 	Role            Role
 	Availability    Availability
