@@ -9,15 +9,17 @@ import (
 	"github.com/parleychat/parley"
 )
 
-// appendSQL appends a message in one statement, so one round trip in an
-// implicit transaction. The UPDATE takes the conversation's row lock, which
-// serializes appends per conversation: the next seq is last_seq + 1 as seen
-// after the lock, so seqs have no gap and no repeat. The message takes its
-// time from the conversation's bumped last_message_at, which never goes
-// backwards, so created_at rises with seq. A repeated client message id fails
-// the whole statement on messages_client_msg_id_key, undoing the bump, so no
-// seq is burnt; the caller then reads the original. No row back means no
-// such conversation.
+// appendSQL appends a message in one statement. The UPDATE takes the
+// conversation's row lock, which serializes appends per conversation: the
+// next seq is last_seq + 1 as seen after the lock, so seqs have no gap and no
+// repeat. The message takes its time from the conversation's bumped
+// last_message_at, which never goes backwards, so created_at rises with seq.
+// A repeated client message id (stored before, by another transaction or by
+// an earlier append of the same batch) fails the whole statement on
+// messages_client_msg_id_key, undoing the bump, so no seq is burnt; the
+// caller then reads the original. Checking for it first in the statement
+// would cost every append a lookup, and a plan cached while messages was
+// small may make that lookup a scan. No row back means no such conversation.
 const appendSQL = `WITH c AS (
 	UPDATE conversations SET
 		last_seq = last_seq + 1,
@@ -34,8 +36,11 @@ const appendSQL = `WITH c AS (
 	RETURNING id, seq, created_at
 )`
 
-const appendMessageSQL = appendSQL + `
+// appendResultSQL ends appendSQL with its one row of result.
+const appendResultSQL = `
 SELECT seq, created_at FROM m`
+
+const appendMessageSQL = appendSQL + appendResultSQL
 
 // appendWithAttachmentsSQL also inserts the attachments, passed as parallel
 // arrays, in the same statement.
@@ -44,22 +49,26 @@ const appendWithAttachmentsSQL = appendSQL + `, a AS (
 	SELECT u.id, m.id, $2, u.ord - 1, u.key, u.url, u.type, u.content_type, u.size, u.name, u.checksum, m.created_at
 	FROM m, unnest($11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::text[], $18::text[])
 		WITH ORDINALITY AS u(id, key, url, type, content_type, size, name, checksum, ord)
-)
-SELECT seq, created_at FROM m`
+)` + appendResultSQL
 
 // appendArgs is a validated message ready for appendSQL.
 type appendArgs struct {
 	sql  string
 	args []any
+	// conversationID orders appends within a batch, so that concurrent
+	// batches take conversation row locks in one order.
+	conversationID string
 }
 
+// appendResult is what appendSQL returned for one message.
 type appendResult struct {
 	ok        bool // false: the conversation does not exist
 	seq       int64
 	createdAt time.Time
 }
 
-// prepareAppend validates m, assigns its ids and builds the statement.
+// prepareAppend validates m, assigns its ids and builds the statement. The
+// statement's arguments share nothing mutable with m.
 func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -79,7 +88,7 @@ func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 	args := []any{m.ID, m.ConversationID, nullText(m.ClientMsgID), nullID(m.SenderID),
 		string(m.SenderType), string(m.Kind), m.Content, meta, parley.Now(), m.Preview()}
 	if len(m.Attachments) == 0 {
-		return &appendArgs{sql: appendMessageSQL, args: args}, nil
+		return &appendArgs{sql: appendMessageSQL, args: args, conversationID: m.ConversationID}, nil
 	}
 	n := len(m.Attachments)
 	ids, keys, urls, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -89,12 +98,13 @@ func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 		cts[i], sizes[i], names[i], sums[i] = at.ContentType, at.Size, at.Name, at.Checksum
 	}
 	args = append(args, ids, keys, urls, types, cts, sizes, names, sums)
-	return &appendArgs{sql: appendWithAttachmentsSQL, args: args}, nil
+	return &appendArgs{sql: appendWithAttachmentsSQL, args: args, conversationID: m.ConversationID}, nil
 }
 
-func (a *appendArgs) exec(ctx context.Context, q querier) (appendResult, error) {
+// scanAppend reads appendSQL's result row.
+func scanAppend(row pgx.Row) (appendResult, error) {
 	var r appendResult
-	err := q.QueryRow(ctx, a.sql, a.args...).Scan(&r.seq, &r.createdAt)
+	err := row.Scan(&r.seq, &r.createdAt)
 	if noRows(err) {
 		return r, nil
 	}
@@ -105,6 +115,10 @@ func (a *appendArgs) exec(ctx context.Context, q querier) (appendResult, error) 
 	return r, nil
 }
 
+func (a *appendArgs) exec(ctx context.Context, q querier) (appendResult, error) {
+	return scanAppend(q.QueryRow(ctx, a.sql, a.args...))
+}
+
 // fill records in m what the store assigned.
 func (a *appendArgs) fill(m *parley.Message, r appendResult) {
 	m.Seq, m.CreatedAt = r.seq, r.createdAt
@@ -113,26 +127,38 @@ func (a *appendArgs) fill(m *parley.Message, r appendResult) {
 	}
 }
 
+// isClientIDConflict reports whether err is the unique violation of a client
+// message id stored before.
+func isClientIDConflict(err error) bool {
+	code, constraint := pgCode(err)
+	return code == "23505" && constraint == "messages_client_msg_id_key"
+}
+
 // AppendMessage gives m the conversation's next seq and inserts it with its
-// attachments, bumping the conversation, all in one statement. A repeated
-// (conversation, sender, client id) writes nothing and fills m with the stored
-// message (created = false); of two identical appends racing, the row lock
-// lets one insert and the other then sees it. ENOTFOUND (conversation);
-// EINVALID.
+// attachments, bumping the conversation, all in one statement. Concurrent
+// calls are committed together (see groupCommit); each returns only once its
+// transaction committed. A repeated (conversation, sender, client id) writes
+// nothing and fills m with the stored message (created = false); of two
+// identical appends racing, the row lock lets one insert and the other then
+// sees it. ENOTFOUND (conversation); EINVALID.
 func (s *Store) AppendMessage(ctx context.Context, m *parley.Message) (bool, error) {
 	const op = "postgres.AppendMessage"
 	a, err := prepareAppend(op, m)
 	if err != nil {
 		return false, err
 	}
-	r, err := a.exec(ctx, s.pool)
-	if err != nil {
-		if code, constraint := pgCode(err); code == "23505" && constraint == "messages_client_msg_id_key" {
-			return s.storedAppend(ctx, op, m, err)
-		}
+	r, err := s.appends.append(ctx, a)
+	return s.appended(ctx, op, m, a, r, err)
+}
+
+// appended turns the outcome of a's batch into AppendMessage's result.
+func (s *Store) appended(ctx context.Context, op string, m *parley.Message, a *appendArgs, r appendResult, err error) (bool, error) {
+	switch {
+	case err != nil && isClientIDConflict(err):
+		return s.storedAppend(ctx, op, m, err)
+	case err != nil:
 		return false, translate(op, err)
-	}
-	if !r.ok {
+	case !r.ok:
 		return false, notFound(op, "conversation")
 	}
 	a.fill(m, r)

@@ -22,14 +22,17 @@ import (
 
 // Options tune a Store. The zero value is usable.
 type Options struct {
-	MaxConns int32        // 0 -> pgx default (the larger of 4 and the number of CPUs)
+	// MaxConns caps the pool: 0 -> pgx default (the larger of 4 and the
+	// number of CPUs). Appends in flight hold up to appendCommitters of them.
+	MaxConns int32
 	Logger   *slog.Logger // nil -> discard
 }
 
 // Store is parley.Store on a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	pool    *pgxpool.Pool
+	log     *slog.Logger
+	appends *groupCommit
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -82,7 +85,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, &parley.Error{Code: parley.EUNAVAILABLE, Op: op, Message: msg, Err: err}
 	}
 	log.Info("postgres connected", "server", where, "max_conns", cfg.MaxConns)
-	return &Store{pool: pool, log: log}, nil
+	return &Store{pool: pool, log: log, appends: newGroupCommit(pool, appendCommitters, maxAppendBatch)}, nil
 }
 
 // describe names the server and database of cfg for messages and logs.
@@ -99,8 +102,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the pool, waiting for connections in use to be returned.
+// Close lets the appends already gathered commit, then releases the pool,
+// waiting for connections in use to be returned.
 func (s *Store) Close() error {
+	s.appends.close()
 	s.pool.Close()
 	return nil
 }
