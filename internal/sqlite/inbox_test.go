@@ -1,0 +1,215 @@
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/parleychat/parley"
+)
+
+// seedInbox writes n conversations (30% waiting and unassigned, 50% active
+// and 20% closed spread over agents), a few messages each and the agents'
+// read marks, straight into the tables in one transaction.
+func seedInbox(t testing.TB, s *Store, n int, agents []*parley.User) {
+	t.Helper()
+	ctx := t.Context()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	prep := func(q string) *sql.Stmt {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	insCustomer := prep(`INSERT INTO customers (id, token_hash, first_seen, last_seen) VALUES (?, ?, ?, ?)`)
+	insConv := prep(`INSERT INTO conversations (id, status, customer_id, assignee_id, created_at, updated_at,
+		last_message_at, activity_at, last_seq, last_customer_seq, last_message_preview)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'hello')`)
+	insMsg := prep(`INSERT INTO messages (id, conversation_id, seq, sender_id, sender_type, kind, content, created_at)
+		VALUES (?, ?, ?, ?, ?, 'text', 'hello', ?)`)
+	insPart := prep(`INSERT INTO participants (conversation_id, user_id, user_type, joined_at, last_seen_at, last_read_seq)
+		VALUES (?, ?, 'agent', ?, ?, ?)`)
+	base := parley.Now().Add(-1000000 * 1e6).UnixMicro()
+	for i := range n {
+		cu, id := parley.NewID(), parley.NewID()
+		at := base + int64(i)*1000
+		if _, err := insCustomer.ExecContext(ctx, cu, cu+cu[:28], at, at); err != nil {
+			t.Fatal(err)
+		}
+		status, assignee := "waiting", any(nil)
+		switch r := i % 10; {
+		case r >= 8:
+			status, assignee = "closed", agents[i%len(agents)].ID
+		case r >= 3:
+			status, assignee = "active", agents[i%len(agents)].ID
+		}
+		const msgs = 4
+		if _, err := insConv.ExecContext(ctx, id, status, cu, assignee, at, at, at+msgs, at+msgs, msgs, msgs-1); err != nil {
+			t.Fatal(err)
+		}
+		for sq := 1; sq <= msgs; sq++ {
+			sender, st := cu, "customer"
+			if sq%2 == 0 && assignee != nil {
+				sender, st = assignee.(string), "agent"
+			}
+			if _, err := insMsg.ExecContext(ctx, parley.NewID(), id, sq, sender, st, at+int64(sq)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if assignee != nil {
+			if _, err := insPart.ExecContext(ctx, id, assignee, at, at, 2); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.ExecContext(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInboxQueryPlans checks that every filter shape pages along an index:
+// no plan step scans the conversations table, and no branch sorts it.
+func TestInboxQueryPlans(t *testing.T) {
+	s := MustOpen(t)
+	ctx := t.Context()
+	var agents []*parley.User
+	for range 5 {
+		agents = append(agents, mustUser(t, s))
+	}
+	seedInbox(t, s, 4000, agents)
+	checkInboxCounts(t, s)
+
+	var customer string
+	if err := s.reader.QueryRowContext(ctx, "SELECT customer_id FROM conversations LIMIT 1").Scan(&customer); err != nil {
+		t.Fatal(err)
+	}
+	agent := agents[0].ID
+	shapes := []struct {
+		name string
+		f    parley.InboxFilter
+	}{
+		{"no filter", parley.InboxFilter{}},
+		{"no filter, viewer", parley.InboxFilter{Viewer: agent}},
+		{"status", parley.InboxFilter{Statuses: []parley.Status{parley.StatusWaiting}}},
+		{"two statuses", parley.InboxFilter{Statuses: []parley.Status{parley.StatusWaiting, parley.StatusActive}, Viewer: agent}},
+		{"assignee", parley.InboxFilter{AssigneeID: agent, Viewer: agent}},
+		{"assignee and status", parley.InboxFilter{AssigneeID: agent, Statuses: []parley.Status{parley.StatusActive}}},
+		{"unassigned", parley.InboxFilter{Unassigned: true}},
+		{"waiting or assigned to", parley.InboxFilter{WaitingOrAssignedTo: agent, Viewer: agent}},
+		{"waiting or assigned to, open", parley.InboxFilter{WaitingOrAssignedTo: agent, Viewer: agent,
+			Statuses: []parley.Status{parley.StatusWaiting, parley.StatusActive}}},
+		{"customer", parley.InboxFilter{CustomerID: customer, Viewer: agent}},
+	}
+	// The check itself must catch what it looks for.
+	for _, bad := range []string{
+		"SELECT c.id FROM conversations c WHERE c.customer_ip = ?",
+		"SELECT c.id FROM conversations c WHERE c.status = ? ORDER BY c.updated_at",
+	} {
+		if len(planProblems(t, s, "known bad", bad, []any{"x"})) == 0 {
+			t.Errorf("the plan check passes %q", bad)
+		}
+	}
+	for _, sh := range shapes {
+		first, err := s.ListConversations(ctx, sh.f)
+		if err != nil {
+			t.Fatalf("%s: %v", sh.name, err)
+		}
+		for i, cur := range []string{"", first.NextCursor} {
+			if i > 0 && cur == "" {
+				continue
+			}
+			f := sh.f
+			f.Cursor = cur
+			q, err := newInboxQuery(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := sh.name
+			if cur != "" {
+				name += ", page 2"
+			}
+			page, args := q.pageSQL()
+			checkPlan(t, s, name+": page", page, args)
+			_, totals, targs := q.totalsSQL()
+			for i := range totals {
+				checkPlan(t, s, fmt.Sprintf("%s: totals %d", name, i+1), totals[i], targs[i])
+			}
+		}
+	}
+}
+
+// checkPlan explains query and fails on a full scan of conversations, or on
+// a sort of rows read straight from conversations (a branch that sorts has
+// read everything it selects). Sorting a branch's output, at most limit+1
+// rows, to merge branches is fine; so is sorting one customer's few
+// conversations.
+func checkPlan(t *testing.T, s *Store, name, query string, args []any) {
+	t.Helper()
+	for _, p := range planProblems(t, s, name, query, args) {
+		t.Error(p)
+	}
+}
+
+func planProblems(t *testing.T, s *Store, name, query string, args []any) []string {
+	t.Helper()
+	var problems []string
+	rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer rows.Close()
+	type node struct {
+		parent int
+		detail string
+	}
+	var order []int
+	nodes := map[int]node{}
+	var lines []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		nodes[id] = node{parent, detail}
+		order = append(order, id)
+		depth := 0
+		for p := parent; p != 0; p = nodes[p].parent {
+			depth++
+		}
+		lines = append(lines, strings.Repeat("  ", depth)+detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s:\n\t%s", name, strings.Join(lines, "\n\t"))
+	readsConversations := func(detail string) bool {
+		return strings.HasPrefix(detail, "SCAN c ") || strings.HasPrefix(detail, "SEARCH c ") ||
+			detail == "SCAN c" || strings.HasPrefix(detail, "SCAN conversations")
+	}
+	perCustomer := strings.Contains(query, "customer_id = ?")
+	for _, id := range order {
+		n := nodes[id]
+		if readsConversations(n.detail) && strings.HasPrefix(n.detail, "SCAN") && !strings.Contains(n.detail, "USING") {
+			problems = append(problems, fmt.Sprintf("%s: full table scan of conversations: %q", name, n.detail))
+		}
+		if !strings.Contains(n.detail, "TEMP B-TREE") || perCustomer {
+			continue
+		}
+		for _, sib := range order {
+			if nodes[sib].parent == n.parent && readsConversations(nodes[sib].detail) {
+				problems = append(problems, fmt.Sprintf("%s: sorts rows read from conversations: %q after %q", name, n.detail, nodes[sib].detail))
+			}
+		}
+	}
+	return problems
+}

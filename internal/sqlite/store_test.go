@@ -1,0 +1,39 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/storetest"
+)
+
+// MustOpen opens a fresh, migrated store in a file of tb's temporary
+// directory and closes it when tb ends.
+func MustOpen(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(tb.Context(), filepath.Join(tb.TempDir(), "parley.db"), Options{})
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	if err := s.Migrate(tb.Context()); err != nil {
+		tb.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(tb testing.TB) parley.Store { return MustOpen(tb) })
+}
+
+// BenchmarkStore runs the shared benchmarks. The append figure is
+//
+//	go test -run '^$' -bench 'Store/AppendParallel' ./internal/sqlite/
+func BenchmarkStore(b *testing.B) {
+	storetest.RunBenchmarks(b, func(tb testing.TB) parley.Store { return MustOpen(tb) })
+}
