@@ -1,0 +1,141 @@
+package desk
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// MessageQuery pages a conversation's messages by seq.
+type MessageQuery struct {
+	After  int64 // only seq > After
+	Before int64 // when > 0, only seq < Before (the newest Limit of them)
+	Limit  int   // 0: parley.MaxMessagePage
+}
+
+// ListMessages returns a page of a conversation's messages in seq order.
+// Visitors never see notes. EUNAUTHORIZED, ENOTFOUND, EINVALID.
+func (d *Desk) ListMessages(ctx context.Context, a Actor, id string, q MessageQuery) ([]*parley.Message, error) {
+	const op = "desk.ListMessages"
+	if q.After < 0 || q.Before < 0 {
+		return nil, parley.Errorf(parley.EINVALID, "after and before must not be negative")
+	}
+	if q.Limit < 0 || q.Limit > parley.MaxMessagePage {
+		return nil, parley.Errorf(parley.EINVALID, "limit must be between 1 and %d", parley.MaxMessagePage)
+	}
+	c, err := d.authorized(ctx, a, ConversationView, op, id)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := d.store.ListMessages(ctx, c.ID, parley.MessageFilter{AfterSeq: q.After, BeforeSeq: q.Before,
+		Limit: q.Limit, ExcludeNotes: a.IsVisitor()})
+	return ms, wrap(op, err)
+}
+
+// Outgoing is a message a caller sends.
+type Outgoing struct {
+	ConversationID string
+	Content        string
+	Kind           parley.Kind // text (default) or note (agents only)
+	ClientMsgID    string
+	// As, when set, is who the caller claims to be: customer for visitors,
+	// agent for users. A mismatch is EFORBIDDEN.
+	As parley.SenderType
+	// ClientTime is the sender's clock, kept for reference; the server's time
+	// orders the timeline.
+	ClientTime *time.Time
+}
+
+// SendMessage appends a message to a conversation. Visitors write to their
+// own conversations; agents reply to those assigned to them and to waiting
+// unassigned ones (which claims them), and write notes on any they see.
+// Retrying with the same ClientMsgID returns the first message with
+// created = false. EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID, ECONFLICT
+// (closed, or claimed by someone else meanwhile).
+func (d *Desk) SendMessage(ctx context.Context, a Actor, out Outgoing) (*parley.Message, bool, error) {
+	const op = "desk.SendMessage"
+	if out.Kind == "" {
+		out.Kind = parley.KindText
+	}
+	act := ConversationReply
+	switch out.Kind {
+	case parley.KindText:
+	case parley.KindNote:
+		act = ConversationNote
+	default:
+		return nil, false, parley.Errorf(parley.EINVALID, "kind must be text or note")
+	}
+	if _, err := allow(a, act); err != nil {
+		return nil, false, err
+	}
+	sender := parley.SenderAgent
+	if a.IsVisitor() {
+		sender = parley.SenderCustomer
+	}
+	if out.As != "" && out.As != sender {
+		return nil, false, parley.Errorf(parley.EFORBIDDEN, "You cannot send as %s.", out.As)
+	}
+	m := &parley.Message{ConversationID: out.ConversationID, ClientMsgID: out.ClientMsgID, SenderID: a.ID(),
+		SenderType: sender, Kind: out.Kind, Content: out.Content}
+	if out.ClientTime != nil {
+		m.Metadata = parley.Metadata{"clientTime": out.ClientTime.UTC().Format(time.RFC3339Nano)}
+	}
+	if !parley.ValidID(out.ConversationID) {
+		return nil, false, notFound("Conversation")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, false, err
+	}
+	c, err := d.conversation(ctx, op, out.ConversationID)
+	if err != nil {
+		return nil, false, err
+	}
+	if !sees(a, c) {
+		return nil, false, notFound("Conversation")
+	}
+	if c.Status == parley.StatusClosed {
+		return nil, false, parley.Errorf(parley.ECONFLICT, "The conversation is closed.")
+	}
+	if err := can(a, act, c); err != nil {
+		return nil, false, err
+	}
+	if act == ConversationReply && a.IsAgent() && c.AssigneeID == "" {
+		if c, err = d.claim(ctx, a, c); err != nil {
+			return nil, false, err
+		}
+	}
+	created, err := d.store.AppendMessage(ctx, m)
+	if err != nil {
+		switch parley.ErrorCode(err) {
+		case parley.ENOTFOUND:
+			return nil, false, notFound("Conversation")
+		case parley.EINVALID:
+			return nil, false, err
+		}
+		return nil, false, wrap(op, err)
+	}
+	if created {
+		d.messageAppended(ctx, c, m)
+	}
+	return m, created, nil
+}
+
+// AuthorizeUpload checks that a may attach a file to conversation id: the
+// rule for sending a message. EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT.
+func (d *Desk) AuthorizeUpload(ctx context.Context, a Actor, id string) error {
+	if _, err := allow(a, ConversationReply); err != nil {
+		return err
+	}
+	c, err := d.conversation(ctx, "desk.AuthorizeUpload", id)
+	if err != nil {
+		return err
+	}
+	if !sees(a, c) {
+		return notFound("Conversation")
+	}
+	if c.Status == parley.StatusClosed {
+		return parley.Errorf(parley.ECONFLICT, "The conversation is closed.")
+	}
+	return can(a, ConversationReply, c)
+}
