@@ -1,0 +1,717 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parleychat/parley"
+)
+
+// client is one authenticated socket. Its handler goroutine reads and
+// handles frames one at a time; a writer goroutine exists only while there
+// is something to write, so an idle socket costs one parked goroutine and
+// its buffers. Broker callbacks never block: they append to the bounded
+// queue under mu, and a client that lets it overflow is disconnected.
+type client struct {
+	srv  *Server
+	conn *websocket.Conn
+	id   uint64 // origin of the events it publishes (typing, presence)
+	p    Principal
+	ip   string
+	ctx  context.Context // ends with the connection
+
+	lastRead atomic.Int64 // unix nanoseconds of the last frame or pong
+
+	// opMu is held while a frame is handled, so Shutdown can wait for the
+	// frame in progress (and its ack) before closing.
+	opMu     sync.Mutex
+	draining bool
+
+	mu       sync.Mutex
+	drained  *sync.Cond // signalled when the writer takes the queue
+	queue    [][]byte
+	writing  bool // a writer goroutine is running
+	pingDue  bool
+	final    *closeReq // close after the queue is flushed
+	closing  bool      // no more frames are queued
+	subs     map[string]*sub
+	inbox    func() // cancels the inbox subscription
+	user     func() // cancels the subscription to the agent's own events
+	watching map[string]bool
+
+	// Rate limiting, touched by the handler goroutine only.
+	frames, sends tokenBucket
+	strikes       tokenBucket
+	maxSubs       int
+}
+
+type closeReq struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+// sub is the client's subscription to one conversation. last is the seq of
+// the newest message the client was given (or, for a customer, skipped as a
+// note); live messages are forwarded only when they follow it, so each is
+// delivered once and in order. While catching is set, a catch-up from the
+// store runs and live messages wait in pending.
+type sub struct {
+	conv       string
+	cancel     func()
+	last       int64
+	catching   bool
+	pending    []pendingMsg
+	typingAt   time.Time
+	typingOn   bool
+	typingNote bool
+}
+
+type pendingMsg struct {
+	seq   int64
+	frame []byte // nil: a note a customer does not see, only advancing last
+}
+
+func (c *client) touch() { c.lastRead.Store(time.Now().UnixNano()) }
+
+// enqueueLocked queues a frame; c.mu is held. Live events respect the queue
+// bound (a client that cannot keep up is closed), replayed history does
+// not: the catch-up waits for the queue to drain before each page instead.
+func (c *client) enqueueLocked(b []byte, live bool) {
+	if c.closing {
+		return
+	}
+	if live && len(c.queue) >= c.srv.opts.QueueSize {
+		c.abortLocked(closeSlowConsumer, "slow consumer: reconnect and resume")
+		return
+	}
+	c.queue = append(c.queue, b)
+	c.startWriterLocked()
+}
+
+func (c *client) enqueue(b []byte) {
+	c.mu.Lock()
+	c.enqueueLocked(b, true)
+	c.mu.Unlock()
+}
+
+func (c *client) startWriterLocked() {
+	if !c.writing {
+		c.writing = true
+		go c.writeLoop()
+	}
+}
+
+// abortLocked closes the socket at once with code, dropping what is queued.
+func (c *client) abortLocked(code websocket.StatusCode, reason string) {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.queue = nil
+	c.drained.Broadcast()
+	go c.conn.Close(code, reason)
+}
+
+func (c *client) abort(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	c.abortLocked(code, reason)
+	c.mu.Unlock()
+}
+
+// closeAfterFlush writes what is queued, then closes with code.
+func (c *client) closeAfterFlush(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.final = &closeReq{code, reason}
+	c.startWriterLocked()
+}
+
+func (c *client) requestPing() {
+	c.mu.Lock()
+	if !c.closing {
+		c.pingDue = true
+		c.startWriterLocked()
+	}
+	c.mu.Unlock()
+}
+
+func (c *client) writeLoop() {
+	for {
+		c.mu.Lock()
+		batch, ping := c.queue, c.pingDue
+		c.queue, c.pingDue = nil, false
+		var final *closeReq
+		if len(batch) == 0 && !ping {
+			final = c.final
+			if final == nil {
+				c.writing = false
+				c.mu.Unlock()
+				return
+			}
+		}
+		c.drained.Broadcast()
+		c.mu.Unlock()
+
+		if final != nil {
+			c.conn.Close(final.code, final.reason)
+			return
+		}
+		if len(batch) > 0 {
+			ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.WriteTimeout)
+			for _, b := range batch {
+				if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
+					cancel()
+					c.abort(closeSlowConsumer, "write timed out")
+					c.conn.CloseNow()
+					return
+				}
+			}
+			cancel()
+		}
+		if ping {
+			ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.PongTimeout)
+			err := c.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				c.abort(closeIdle, "no pong")
+				c.conn.CloseNow()
+				return
+			}
+			c.touch()
+		}
+	}
+}
+
+// readLoop handles frames until the connection ends.
+func (c *client) readLoop() {
+	for {
+		typ, data, err := c.conn.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		c.touch()
+		c.handle(typ, data)
+	}
+}
+
+func (c *client) reply(f *Frame) { c.enqueue(encode(f)) }
+
+func (c *client) fail(ref string, err error, f *Frame) {
+	e := &Frame{Type: TypeError, Ref: ref, Code: parley.ErrorCode(err), Message: parley.ErrorMessage(err)}
+	if f != nil {
+		e.ConversationID, e.ClientMessageID = f.ConversationID, f.ClientMessageID
+	}
+	if e.Code == parley.EINTERNAL {
+		c.srv.log.Error("realtime", "principal", c.p.ID, "err", err)
+	}
+	c.enqueue(encode(e))
+}
+
+// strike counts a refused or malformed frame; a client that keeps sending
+// them is closed.
+func (c *client) strike(now time.Time) bool {
+	if c.strikes.take(now) {
+		return false
+	}
+	// The errors already queued go out first: they say why.
+	c.closeAfterFlush(closeCodes[parley.ERATELIMITED], "too many refused frames")
+	return true
+}
+
+var (
+	errNotText     = parley.Errorf(parley.EINVALID, "Frames must be JSON text.")
+	errBadFrame    = parley.Errorf(parley.EINVALID, "A frame must be a JSON object with a type.")
+	errUnknownType = parley.Errorf(parley.EINVALID, "Unknown frame type.")
+	errTooFast     = parley.Errorf(parley.ERATELIMITED, "Too many frames. Slow down.")
+	errSendTooFast = parley.Errorf(parley.ERATELIMITED, "Too many messages. Slow down.")
+	errDraining    = parley.Errorf(parley.EUNAVAILABLE, "The server is restarting. Reconnect and resume.")
+	errNotSubbed   = parley.Errorf(parley.EINVALID, "Subscribe to the conversation first.")
+	errTooManySubs = parley.Errorf(parley.ETOOLARGE, "Too many subscriptions on one socket.")
+	errNoConv      = parley.Errorf(parley.EINVALID, "conversationId is required.")
+	errLastSeq     = parley.Errorf(parley.EINVALID, "lastSeq must be a number >= 0.")
+	errTypingState = parley.Errorf(parley.EINVALID, "state must be start or stop.")
+	errInboxAgents = parley.Errorf(parley.EFORBIDDEN, "Only agents have an inbox.")
+)
+
+func (c *client) handle(typ websocket.MessageType, data []byte) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	now := time.Now()
+	if !c.frames.take(now) {
+		if !c.strike(now) {
+			c.fail("", errTooFast, nil)
+		}
+		return
+	}
+	if c.draining {
+		c.fail("", errDraining, nil)
+		return
+	}
+	f, err := decodeFrame(typ, data)
+	if err != nil {
+		if !c.strike(now) {
+			c.fail(f.Ref, err, nil)
+		}
+		return
+	}
+	switch f.Type {
+	case TypeSend:
+		if !c.sends.take(now) {
+			if !c.strike(now) {
+				c.fail(f.Ref, errSendTooFast, &f)
+			}
+			return
+		}
+		c.send(&f)
+	case TypeResume:
+		if f.ConversationID == "" {
+			c.fail(f.Ref, errNoConv, &f)
+			return
+		}
+		if f.LastSeq == nil || *f.LastSeq < 0 {
+			c.fail(f.Ref, errLastSeq, &f)
+			return
+		}
+		c.subscribe(&f, *f.LastSeq, true)
+	case TypeSubscribe:
+		if f.Inbox {
+			c.subscribeInbox(&f)
+			return
+		}
+		if f.ConversationID == "" {
+			c.fail(f.Ref, errNoConv, &f)
+			return
+		}
+		c.subscribe(&f, 0, false)
+	case TypeUnsubscribe:
+		if f.Inbox {
+			c.mu.Lock()
+			cancel := c.inbox
+			c.inbox = nil
+			c.mu.Unlock()
+			if cancel != nil {
+				cancel()
+			}
+			return
+		}
+		c.unsubscribe(f.ConversationID)
+	case TypeTyping:
+		c.typing(&f, now)
+	case TypeRead:
+		if f.ConversationID == "" {
+			c.fail(f.Ref, errNoConv, &f)
+			return
+		}
+		if err := c.srv.svc.MarkRead(c.ctx, c.p, f.ConversationID, f.Seq); err != nil {
+			c.fail(f.Ref, err, &f)
+		}
+	case TypePing:
+		c.reply(&Frame{Type: TypePong, Ref: f.Ref})
+	case TypeAuth:
+		c.fail(f.Ref, parley.Errorf(parley.EINVALID, "Already authenticated."), &f)
+	default:
+		if !c.strike(now) {
+			c.fail(f.Ref, errUnknownType, &f)
+		}
+	}
+}
+
+// send stores the message through the Service and acks it after commit. A
+// retried clientMessageId is acked with the stored message again.
+func (c *client) send(f *Frame) {
+	m, created, err := c.srv.svc.Send(c.ctx, c.p, SendInput{
+		ConversationID: f.ConversationID, ClientMessageID: f.ClientMessageID, Content: f.Content, Note: f.Note})
+	if err != nil {
+		c.fail(f.Ref, err, f)
+		return
+	}
+	at := m.CreatedAt
+	c.reply(&Frame{Type: TypeAck, Ref: f.Ref, ClientMessageID: m.ClientMsgID, MessageID: m.ID,
+		ConversationID: m.ConversationID, Seq: m.Seq, CreatedAt: &at, Duplicate: !created})
+}
+
+// subscribe starts delivering a conversation's messages after seq from (or,
+// for a plain subscribe, after its newest message): it subscribes to the
+// broker first, holding live messages back, replays the store, then releases
+// the held messages that come after what was replayed.
+func (c *client) subscribe(f *Frame, from int64, resume bool) {
+	conv, err := c.srv.svc.Conversation(c.ctx, c.p, f.ConversationID)
+	if err != nil {
+		c.fail(f.Ref, err, f)
+		return
+	}
+	if !resume {
+		from = conv.LastSeq
+	}
+	s := &sub{conv: conv.ID, last: from, catching: true}
+	c.mu.Lock()
+	old := c.subs[conv.ID]
+	if old == nil && len(c.subs) >= c.maxSubs {
+		c.mu.Unlock()
+		c.fail(f.Ref, errTooManySubs, f)
+		return
+	}
+	if c.subs == nil {
+		c.subs = make(map[string]*sub)
+	}
+	c.subs[conv.ID] = s
+	c.mu.Unlock()
+	if old != nil {
+		old.cancel()
+	}
+	cancel, err := c.srv.broker.Subscribe(parley.ConversationTopic(conv.ID), func(data []byte) { c.onConversationEvent(s, data) })
+	if err != nil {
+		c.mu.Lock()
+		if c.subs[conv.ID] == s {
+			delete(c.subs, conv.ID)
+		}
+		c.mu.Unlock()
+		c.fail(f.Ref, err, f)
+		return
+	}
+	c.mu.Lock()
+	s.cancel = cancel
+	stale := c.subs[conv.ID] != s || c.closing
+	c.mu.Unlock()
+	if stale {
+		cancel()
+		return
+	}
+	if old == nil {
+		c.srv.hub.watch(c, conv.ID)
+	}
+	c.catchUp(s, f.Ref, true)
+}
+
+func (c *client) unsubscribe(convID string) {
+	c.mu.Lock()
+	s := c.subs[convID]
+	delete(c.subs, convID)
+	c.mu.Unlock()
+	if s != nil {
+		s.cancel()
+		c.srv.hub.unwatch(c, convID)
+	}
+}
+
+func (c *client) subscribeInbox(f *Frame) {
+	if !c.p.IsAgent() {
+		c.fail(f.Ref, errInboxAgents, f)
+		return
+	}
+	c.mu.Lock()
+	has := c.inbox != nil
+	c.mu.Unlock()
+	if !has {
+		cancel, err := c.srv.broker.Subscribe(parley.InboxTopic, c.onInboxEvent)
+		if err != nil {
+			c.fail(f.Ref, err, f)
+			return
+		}
+		c.mu.Lock()
+		c.inbox = cancel
+		c.mu.Unlock()
+	}
+	c.reply(&Frame{Type: TypeResumed, Ref: f.Ref, Inbox: true})
+}
+
+func (c *client) onInboxEvent(data []byte) {
+	h, frame, ok := parseEnvelope(data)
+	if !ok || h.origin == c.id || !h.allows(c.p) {
+		return
+	}
+	c.enqueue(slices.Clone(frame))
+}
+
+// onUserEvent handles the events of the agent's own topic: news that the
+// credentials of some of their sockets ended closes those (4401: sign in
+// again); frames for the agent go to the socket.
+func (c *client) onUserEvent(data []byte) {
+	h, frame, ok := parseEnvelope(data)
+	if !ok {
+		return
+	}
+	if h.audience != audienceServer {
+		c.enqueue(slices.Clone(frame))
+		return
+	}
+	var e sessionsEnded
+	if err := json.Unmarshal(frame, &e); err != nil {
+		c.srv.log.Warn("realtime: a user event", "err", err)
+		return
+	}
+	if e.ends(c.p) {
+		c.closeAfterFlush(CloseUnauthorized, "credentials ended: authenticate again")
+	}
+}
+
+// onConversationEvent runs on the broker's goroutine: it must not block.
+func (c *client) onConversationEvent(s *sub, data []byte) {
+	h, frame, ok := parseEnvelope(data)
+	if !ok || (h.origin != 0 && h.origin == c.id) || h.audience == audienceServer {
+		return
+	}
+	if h.audience == audienceSome && !h.allows(c.p) {
+		// The conversation moved out of this agent's sight: stop following
+		// it, as a resume would now be refused. Not here: cancelling a
+		// subscription from the broker's own callback may block.
+		go c.lostSight(s)
+		return
+	}
+	if h.audience == audienceSome {
+		h.audience = audienceAll
+	}
+	if h.audience == audienceAgents && !c.p.IsAgent() {
+		if h.seq == 0 {
+			return
+		}
+		frame = nil // a note: the customer's seq moves past it unseen
+	} else {
+		frame = slices.Clone(frame)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.subs[s.conv] != s {
+		return
+	}
+	if h.seq == 0 {
+		c.enqueueLocked(frame, true)
+		return
+	}
+	if s.catching {
+		s.pending = append(s.pending, pendingMsg{h.seq, frame})
+		if len(s.pending) > c.srv.opts.QueueSize {
+			c.abortLocked(closeSlowConsumer, "slow consumer: reconnect and resume")
+		}
+		return
+	}
+	switch {
+	case h.seq <= s.last: // delivered already (replayed, or a repeat)
+	case h.seq == s.last+1:
+		s.last = h.seq
+		if frame != nil {
+			c.enqueueLocked(frame, true)
+		}
+	default:
+		// Something between is missing: published out of order by two
+		// concurrent senders, or lost by the broker. The store has it.
+		s.catching = true
+		s.pending = append(s.pending, pendingMsg{h.seq, frame})
+		go c.catchUp(s, "", false)
+	}
+}
+
+// catchUp reads the store after s.last until it reaches the messages held
+// in s.pending, then releases them in order. Every message published
+// before a read started was committed before it, and so was every message
+// with a lower seq (seqs are given in commit order): a read that returns
+// less than a full page has seen all of them, and whatever it did not
+// return below the highest held seq is invisible to this client (a note).
+func (c *client) catchUp(s *sub, ref string, announce bool) {
+	page := c.srv.opts.QueueSize / 2
+	if page > parley.MaxMessagePage {
+		page = parley.MaxMessagePage
+	}
+	for {
+		c.mu.Lock()
+		for len(c.queue) > page && !c.closing && c.subs[s.conv] == s {
+			c.drained.Wait()
+		}
+		if c.closing || c.subs[s.conv] != s {
+			c.mu.Unlock()
+			return
+		}
+		after := s.last
+		var covered int64
+		for _, p := range s.pending {
+			covered = max(covered, p.seq)
+		}
+		c.mu.Unlock()
+
+		msgs, err := c.srv.svc.Messages(c.ctx, c.p, s.conv, after, page)
+		if err != nil {
+			c.catchUpFailed(s, ref, err)
+			return
+		}
+
+		c.mu.Lock()
+		if c.closing || c.subs[s.conv] != s {
+			c.mu.Unlock()
+			return
+		}
+		for _, m := range msgs {
+			if m.Seq > s.last {
+				c.enqueueLocked(encode(messageFrame(m)), false)
+				s.last = m.Seq
+			}
+		}
+		if len(msgs) == page {
+			c.mu.Unlock()
+			continue
+		}
+		s.last = max(s.last, covered)
+		slices.SortFunc(s.pending, func(a, b pendingMsg) int { return int(a.seq - b.seq) })
+		rest := s.pending[:0]
+		for _, p := range s.pending {
+			switch {
+			case p.seq <= s.last:
+			case p.seq == s.last+1 && len(rest) == 0:
+				s.last = p.seq
+				if p.frame != nil {
+					c.enqueueLocked(p.frame, false)
+				}
+			default:
+				rest = append(rest, p)
+			}
+		}
+		if len(rest) > 0 {
+			s.pending = rest
+			c.mu.Unlock()
+			continue
+		}
+		s.pending = nil
+		s.catching = false
+		if announce {
+			last := s.last
+			c.enqueueLocked(encode(&Frame{Type: TypeResumed, Ref: ref, ConversationID: s.conv, LastSeq: &last}), false)
+		}
+		c.mu.Unlock()
+		return
+	}
+}
+
+// lostSight ends subscription s, if still current, with the not_found its
+// resume would now get.
+func (c *client) lostSight(s *sub) {
+	c.catchUpFailed(s, "", notFoundConversation)
+}
+
+var notFoundConversation = parley.Errorf(parley.ENOTFOUND, "Conversation not found.")
+
+// catchUpFailed handles a failed store read during a catch-up. Losing sight
+// of the conversation (deleted, or no longer visible) ends the subscription
+// with an error frame; anything else closes the socket so the client
+// reconnects and resumes, since a subscription that skipped messages would
+// break the delivery promise.
+func (c *client) catchUpFailed(s *sub, ref string, err error) {
+	code := parley.ErrorCode(err)
+	if code == parley.ENOTFOUND || code == parley.EFORBIDDEN {
+		c.mu.Lock()
+		mine := c.subs[s.conv] == s
+		if mine {
+			delete(c.subs, s.conv)
+		}
+		c.mu.Unlock()
+		if mine {
+			s.cancel()
+			c.srv.hub.unwatch(c, s.conv)
+			c.fail(ref, err, &Frame{ConversationID: s.conv})
+		}
+		return
+	}
+	if code == parley.EINTERNAL && !errors.Is(err, context.Canceled) {
+		c.srv.log.Error("realtime: catching up", "conversation", s.conv, "err", err)
+	}
+	c.abort(CloseCode(err), "catching up failed: reconnect and resume")
+}
+
+// typing forwards a typing indicator to the conversation's other sockets.
+// Starts are throttled per conversation; nothing is stored.
+func (c *client) typing(f *Frame, now time.Time) {
+	if f.State != TypingStart && f.State != TypingStop {
+		c.fail(f.Ref, errTypingState, f)
+		return
+	}
+	note := f.Note && c.p.IsAgent()
+	c.mu.Lock()
+	s := c.subs[f.ConversationID]
+	send := false
+	if s != nil {
+		if f.State == TypingStart {
+			if !s.typingOn || note != s.typingNote || now.Sub(s.typingAt) >= c.srv.opts.TypingInterval {
+				send, s.typingOn, s.typingAt, s.typingNote = true, true, now, note
+			}
+		} else if s.typingOn {
+			send, s.typingOn = true, false
+		}
+	}
+	c.mu.Unlock()
+	if s == nil {
+		c.fail(f.Ref, errNotSubbed, f)
+		return
+	}
+	if !send {
+		return
+	}
+	aud := audienceAll
+	if note {
+		aud = audienceAgents
+	}
+	out := encode(&Frame{Type: TypeTyping, ConversationID: s.conv, From: whoOf(c.p), State: f.State, Note: note})
+	if err := c.srv.broker.Publish(c.ctx, parley.ConversationTopic(s.conv), envelope(aud, 0, c.id, out)); err != nil {
+		c.srv.log.Warn("realtime: publishing typing", "err", err)
+	}
+}
+
+// end releases the client's subscriptions once the connection is over.
+func (c *client) end() {
+	c.mu.Lock()
+	c.closing = true
+	c.queue = nil
+	subs := c.subs
+	c.subs = nil
+	inbox, user := c.inbox, c.user
+	c.inbox, c.user = nil, nil
+	c.drained.Broadcast()
+	c.mu.Unlock()
+	if user != nil {
+		user()
+	}
+	for _, s := range subs {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		c.srv.hub.unwatch(c, s.conv)
+	}
+	if inbox != nil {
+		inbox()
+	}
+}
+
+// tokenBucket is a rate limit read from the clock on use: no timer.
+type tokenBucket struct {
+	rate   float64 // tokens per second
+	burst  float64
+	tokens float64
+	at     time.Time
+}
+
+func newBucket(rate float64, burst int) tokenBucket {
+	return tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
+}
+
+func (b *tokenBucket) take(now time.Time) bool {
+	if b.rate <= 0 {
+		return true
+	}
+	if !b.at.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.at).Seconds()*b.rate)
+	}
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -1,0 +1,201 @@
+package realtime
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// hub knows this node's sockets: to cap them per IP, to find the idle ones,
+// to close them all on shutdown, and to tell when a principal comes online
+// or goes offline (on the node, overall and per conversation).
+type hub struct {
+	srv *Server
+
+	mu       sync.Mutex
+	clients  map[*client]struct{}
+	perIP    map[string]int
+	online   map[string]int                           // principal key -> sockets
+	watchers map[string]map[string]*conversationWatch // conversation -> principal key -> watch
+}
+
+type conversationWatch struct {
+	who     Principal
+	sockets int
+}
+
+func newHub(s *Server) *hub {
+	return &hub{srv: s, clients: map[*client]struct{}{}, perIP: map[string]int{},
+		online: map[string]int{}, watchers: map[string]map[string]*conversationWatch{}}
+}
+
+func key(p Principal) string { return string(p.Type) + ":" + p.ID }
+
+// admitIP reserves a connection slot for ip; false when the cap is reached.
+func (h *hub) admitIP(ip string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if max := h.srv.opts.MaxConnsPerIP; max > 0 && h.perIP[ip] >= max {
+		return false
+	}
+	h.perIP[ip]++
+	return true
+}
+
+func (h *hub) releaseIP(ip string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perIP[ip]--; h.perIP[ip] <= 0 {
+		delete(h.perIP, ip)
+	}
+}
+
+// add registers an authenticated client and announces its principal online
+// when this is their first socket.
+func (h *hub) add(c *client) {
+	h.mu.Lock()
+	h.clients[c] = struct{}{}
+	k := key(c.p)
+	h.online[k]++
+	first := h.online[k] == 1
+	h.mu.Unlock()
+	if first {
+		h.announce(c, parley.InboxTopic, "", true)
+		if r, ok := h.srv.svc.(PresenceRecorder); ok {
+			if err := r.Connected(context.WithoutCancel(c.ctx), c.p); err != nil {
+				h.srv.log.Warn("realtime: recording presence", "err", err)
+			}
+		}
+	}
+}
+
+func (h *hub) remove(c *client) {
+	h.mu.Lock()
+	_, ok := h.clients[c]
+	delete(h.clients, c)
+	k := key(c.p)
+	last := false
+	if ok {
+		if h.online[k]--; h.online[k] <= 0 {
+			delete(h.online, k)
+			last = true
+		}
+	}
+	h.mu.Unlock()
+	if last {
+		h.announce(c, parley.InboxTopic, "", false)
+		if r, ok := h.srv.svc.(PresenceRecorder); ok {
+			if err := r.Disconnected(context.WithoutCancel(c.ctx), c.p); err != nil {
+				h.srv.log.Warn("realtime: recording presence", "err", err)
+			}
+		}
+	}
+}
+
+// Online reports whether the principal has a socket on this node.
+func (h *hub) isOnline(t parley.ParticipantType, id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.online[string(t)+":"+id] > 0
+}
+
+// watch records that c follows conversation conv, announces its principal
+// there when first, and tells c who else is there.
+func (h *hub) watch(c *client, conv string) {
+	k := key(c.p)
+	h.mu.Lock()
+	ws := h.watchers[conv]
+	if ws == nil {
+		ws = map[string]*conversationWatch{}
+		h.watchers[conv] = ws
+	}
+	w := ws[k]
+	if w == nil {
+		w = &conversationWatch{who: c.p}
+		ws[k] = w
+	}
+	w.sockets++
+	first := w.sockets == 1
+	var others []Principal
+	for ok, o := range ws {
+		if ok != k {
+			others = append(others, o.who)
+		}
+	}
+	h.mu.Unlock()
+	for _, o := range others {
+		c.reply(&Frame{Type: TypePresence, ConversationID: conv, From: whoOf(o), Online: true})
+	}
+	if first {
+		h.announce(c, parley.ConversationTopic(conv), conv, true)
+	}
+}
+
+func (h *hub) unwatch(c *client, conv string) {
+	k := key(c.p)
+	h.mu.Lock()
+	last := false
+	if ws := h.watchers[conv]; ws != nil {
+		if w := ws[k]; w != nil {
+			if w.sockets--; w.sockets <= 0 {
+				delete(ws, k)
+				last = true
+			}
+		}
+		if len(ws) == 0 {
+			delete(h.watchers, conv)
+		}
+	}
+	h.mu.Unlock()
+	if last {
+		h.announce(c, parley.ConversationTopic(conv), conv, false)
+	}
+}
+
+func (h *hub) announce(c *client, topic, conv string, online bool) {
+	f := &Frame{Type: TypePresence, ConversationID: conv, From: whoOf(c.p), Online: online}
+	if !online {
+		now := parley.Now()
+		f.LastSeen = &now
+	}
+	aud := audienceAll
+	if topic == parley.InboxTopic {
+		aud = audienceAgents
+	}
+	if err := h.srv.broker.Publish(context.WithoutCancel(c.ctx), topic, envelope(aud, 0, c.id, encode(f))); err != nil {
+		h.srv.log.Warn("realtime: publishing presence", "err", err)
+	}
+}
+
+func (h *hub) snapshot() []*client {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
+// sweep asks idle sockets for a pong; the writer closes those that do not
+// answer. One ticker for the whole node, none per socket.
+func (h *hub) sweep(stop <-chan struct{}) {
+	every := h.srv.opts.PingInterval / 2
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			idle := now.Add(-h.srv.opts.PingInterval).UnixNano()
+			for _, c := range h.snapshot() {
+				if c.lastRead.Load() < idle {
+					c.requestPing()
+				}
+			}
+		}
+	}
+}
