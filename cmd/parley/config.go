@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server, read once at start: defaults, then
+// PARLEY_* environment variables, then flags. Validate rejects bad values
+// before anything is opened.
+type Config struct {
+	Addr              string        // PARLEY_ADDR, -addr
+	DataDir           string        // PARLEY_DATA_DIR, -data-dir
+	DatabaseURL       string        // PARLEY_DATABASE_URL, -database-url; empty: SQLite file in DataDir
+	SQLiteSynchronous string        // PARLEY_SQLITE_SYNCHRONOUS: NORMAL or FULL
+	AdminEmail        string        // PARLEY_ADMIN_EMAIL
+	AdminPassword     string        // PARLEY_ADMIN_PASSWORD; empty: generated and printed once
+	TrustedProxies    string        // PARLEY_TRUSTED_PROXIES: comma-separated CIDRs or addresses
+	LogLevel          string        // PARLEY_LOG_LEVEL: debug, info, warn, error
+	LogFormat         string        // PARLEY_LOG_FORMAT: text or json
+	ShutdownTimeout   time.Duration // PARLEY_SHUTDOWN_TIMEOUT
+
+	proxies []netip.Prefix
+}
+
+func defaultConfig() Config {
+	return Config{
+		Addr:              ":8080",
+		DataDir:           "./data",
+		SQLiteSynchronous: "NORMAL",
+		AdminEmail:        "admin@localhost",
+		LogLevel:          "info",
+		LogFormat:         "text",
+		ShutdownTimeout:   15 * time.Second,
+	}
+}
+
+// loadConfig layers the environment and then the flags in args over the defaults.
+func loadConfig(name string, args []string, getenv func(string) string) (Config, error) {
+	c := defaultConfig()
+	envs := []struct {
+		key string
+		dst *string
+	}{
+		{"PARLEY_ADDR", &c.Addr},
+		{"PARLEY_DATA_DIR", &c.DataDir},
+		{"PARLEY_DATABASE_URL", &c.DatabaseURL},
+		{"PARLEY_SQLITE_SYNCHRONOUS", &c.SQLiteSynchronous},
+		{"PARLEY_ADMIN_EMAIL", &c.AdminEmail},
+		{"PARLEY_ADMIN_PASSWORD", &c.AdminPassword},
+		{"PARLEY_TRUSTED_PROXIES", &c.TrustedProxies},
+		{"PARLEY_LOG_LEVEL", &c.LogLevel},
+		{"PARLEY_LOG_FORMAT", &c.LogFormat},
+	}
+	for _, e := range envs {
+		if v := getenv(e.key); v != "" {
+			*e.dst = v
+		}
+	}
+	if v := getenv("PARLEY_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("PARLEY_SHUTDOWN_TIMEOUT: %v", err)
+		}
+		c.ShutdownTimeout = d
+	}
+
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (PARLEY_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database and files (PARLEY_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path; default: parley.db in the data dir (PARLEY_DATABASE_URL)")
+	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite synchronous setting: NORMAL or FULL (PARLEY_SQLITE_SYNCHRONOUS)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed (PARLEY_TRUSTED_PROXIES)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM (PARLEY_SHUTDOWN_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr must not be empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data dir must not be empty"))
+	}
+	c.SQLiteSynchronous = strings.ToUpper(c.SQLiteSynchronous)
+	if c.SQLiteSynchronous != "NORMAL" && c.SQLiteSynchronous != "FULL" {
+		errs = append(errs, fmt.Errorf("sqlite synchronous must be NORMAL or FULL, not %q", c.SQLiteSynchronous))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log format must be text or json, not %q", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("shutdown timeout must be positive"))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 10 {
+		errs = append(errs, errors.New("PARLEY_ADMIN_PASSWORD must be at least 10 characters"))
+	}
+	c.proxies = nil
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			a, err := netip.ParseAddr(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("trusted proxy %q: %v", p, err))
+				continue
+			}
+			c.proxies = append(c.proxies, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("trusted proxy %q: %v", p, err))
+			continue
+		}
+		c.proxies = append(c.proxies, pr.Masked())
+	}
+	return errors.Join(errs...)
+}
+
+// isPostgres reports whether the database URL selects PostgreSQL.
+func (c *Config) isPostgres() bool {
+	u := strings.ToLower(c.DatabaseURL)
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// sqlitePath returns the SQLite file the server uses when not on PostgreSQL.
+func (c *Config) sqlitePath() string {
+	if c.DatabaseURL == "" {
+		return filepath.Join(c.DataDir, "parley.db")
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(c.DatabaseURL, "sqlite://"), "sqlite:")
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("log level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+func newLogger(c Config) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

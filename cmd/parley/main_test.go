@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{name: "defaults", check: func(t *testing.T, c Config) {
+			if c.Addr != ":8080" || c.DataDir != "./data" || c.DatabaseURL != "" || c.isPostgres() {
+				t.Errorf("defaults: %+v", c)
+			}
+			if got := c.sqlitePath(); got != filepath.Join("data", "parley.db") {
+				t.Errorf("sqlite path %q", got)
+			}
+		}},
+		{name: "environment over defaults", env: map[string]string{"PARLEY_ADDR": "127.0.0.1:9000", "PARLEY_DATA_DIR": "/tmp/x"},
+			check: func(t *testing.T, c Config) {
+				if c.Addr != "127.0.0.1:9000" || c.DataDir != "/tmp/x" {
+					t.Errorf("env not applied: %+v", c)
+				}
+			}},
+		{name: "flags over environment", env: map[string]string{"PARLEY_ADDR": "127.0.0.1:9000"}, args: []string{"-addr", "127.0.0.1:9001"},
+			check: func(t *testing.T, c Config) {
+				if c.Addr != "127.0.0.1:9001" {
+					t.Errorf("flag not applied: %q", c.Addr)
+				}
+			}},
+		{name: "postgres url", env: map[string]string{"PARLEY_DATABASE_URL": "postgres://u@h/db"},
+			check: func(t *testing.T, c Config) {
+				if !c.isPostgres() {
+					t.Error("postgres:// not recognised")
+				}
+			}},
+		{name: "trusted proxies", env: map[string]string{"PARLEY_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,::1"},
+			check: func(t *testing.T, c Config) {
+				if len(c.proxies) != 3 || c.proxies[1].Bits() != 32 || c.proxies[2].Bits() != 128 {
+					t.Errorf("proxies %v", c.proxies)
+				}
+			}},
+		{name: "bad proxy", env: map[string]string{"PARLEY_TRUSTED_PROXIES": "nope"}, wantErr: "trusted proxy"},
+		{name: "bad synchronous", env: map[string]string{"PARLEY_SQLITE_SYNCHRONOUS": "OFF"}, wantErr: "synchronous"},
+		{name: "bad log level", args: []string{"-log-level", "loud"}, wantErr: "log level"},
+		{name: "short admin password", env: map[string]string{"PARLEY_ADMIN_PASSWORD": "short"}, wantErr: "at least 10"},
+		{name: "bad duration", env: map[string]string{"PARLEY_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "PARLEY_SHUTDOWN_TIMEOUT"},
+		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig("parley serve", tt.args, env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+// syncBuffer is written by the server goroutine and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var urlRE = regexp.MustCompile(`running at (http://\S+)`)
+
+// startServe runs `parley serve` in-process on a loopback port and returns
+// its base URL, what it printed, and a function that stops it (as SIGTERM
+// does) and returns serve's error.
+func startServe(t *testing.T, vars map[string]string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, env(vars), out, io.Discard) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			var once sync.Once
+			var err error
+			stop := func() error {
+				once.Do(func() { cancel(); err = <-done })
+				return err
+			}
+			t.Cleanup(func() { _ = stop() })
+			return m[1], out, stop
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\n%s", err, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	t.Fatalf("serve did not start:\n%s", out.String())
+	return "", nil, nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeSQLite(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"PARLEY_DATA_DIR": dir}
+	base, out, stop := startServe(t, vars)
+
+	if code, body := get(t, base+"/healthz"); code != 200 {
+		t.Fatalf("/healthz = %d %s", code, body)
+	}
+	if code, body := get(t, base+"/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d %s", code, body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "parley.db")); err != nil {
+		t.Fatalf("database file not created: %v", err)
+	}
+	pw, err := os.ReadFile(filepath.Join(dir, initialPasswordFile))
+	if err != nil {
+		t.Fatalf("generated password not saved: %v", err)
+	}
+	if !strings.Contains(out.String(), "admin login: admin@localhost / "+strings.TrimSpace(string(pw))) {
+		t.Fatalf("admin login not printed:\n%s", out.String())
+	}
+	if len(strings.TrimSpace(string(pw))) < 16 {
+		t.Fatalf("generated password too weak: %q", pw)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop returned %v", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("server still answers after shutdown")
+	}
+
+	// A second start on the same data keeps the admin and shows the saved login.
+	_, out2, stop2 := startServe(t, vars)
+	if !strings.Contains(out2.String(), strings.TrimSpace(string(pw))) {
+		t.Fatalf("second start did not show the saved login:\n%s", out2.String())
+	}
+	if err := stop2(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeConfiguredAdmin(t *testing.T) {
+	dir := t.TempDir()
+	_, out, _ := startServe(t, map[string]string{"PARLEY_DATA_DIR": dir,
+		"PARLEY_ADMIN_EMAIL": "boss@example.com", "PARLEY_ADMIN_PASSWORD": "a long enough secret"})
+	if !strings.Contains(out.String(), "boss@example.com") {
+		t.Fatalf("configured admin not printed:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "a long enough secret") {
+		t.Fatal("a configured password must not be printed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, initialPasswordFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("no password file expected for a configured password: %v", err)
+	}
+}
+
+func TestServeCorruptDatabase(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "parley.db"), bytes.Repeat([]byte("not a database "), 400), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, env(map[string]string{"PARLEY_DATA_DIR": dir}), io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("serve started on a corrupt database")
+	}
+	if exitCode(err) == 0 || !strings.Contains(err.Error(), "parley.db") {
+		t.Fatalf("unclear error for a corrupt database: %v", err)
+	}
+}
+
+func TestServeUnreachablePostgres(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, env(map[string]string{
+		"PARLEY_DATA_DIR":     t.TempDir(),
+		"PARLEY_DATABASE_URL": "postgres://parley:secret@127.0.0.1:1/parley?sslmode=disable&connect_timeout=2",
+	}), io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("serve started without a database")
+	}
+	if parley.ErrorCode(err) != parley.EUNAVAILABLE {
+		t.Errorf("code = %q, want unavailable (%v)", parley.ErrorCode(err), err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("the error leaks the password: %v", err)
+	}
+}
+
+func TestMigrateAndVersion(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"PARLEY_DATA_DIR": dir}), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "schema version") {
+		t.Fatalf("migrate printed %q", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"version"}, env(nil), &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "parley ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+	if err := run(context.Background(), nil, env(nil), io.Discard, io.Discard); exitCode(err) != 2 {
+		t.Fatalf("no command: %v", err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
