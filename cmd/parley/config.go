@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -23,11 +24,13 @@ type Config struct {
 	AdminEmail        string        // PARLEY_ADMIN_EMAIL
 	AdminPassword     string        // PARLEY_ADMIN_PASSWORD; empty: generated and printed once
 	TrustedProxies    string        // PARLEY_TRUSTED_PROXIES: comma-separated CIDRs or addresses
+	AllowedOrigins    string        // PARLEY_ALLOWED_ORIGINS: other origins whose pages may use an agent's session on /ws
 	LogLevel          string        // PARLEY_LOG_LEVEL: debug, info, warn, error
 	LogFormat         string        // PARLEY_LOG_FORMAT: text or json
 	ShutdownTimeout   time.Duration // PARLEY_SHUTDOWN_TIMEOUT
 
-	proxies []netip.Prefix
+	proxies        []netip.Prefix
+	allowedOrigins []string
 }
 
 func defaultConfig() Config {
@@ -56,6 +59,7 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_ADMIN_EMAIL", &c.AdminEmail},
 		{"PARLEY_ADMIN_PASSWORD", &c.AdminPassword},
 		{"PARLEY_TRUSTED_PROXIES", &c.TrustedProxies},
+		{"PARLEY_ALLOWED_ORIGINS", &c.AllowedOrigins},
 		{"PARLEY_LOG_LEVEL", &c.LogLevel},
 		{"PARLEY_LOG_FORMAT", &c.LogFormat},
 	}
@@ -78,6 +82,7 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path; default: parley.db in the data dir (PARLEY_DATABASE_URL)")
 	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite synchronous setting: NORMAL or FULL (PARLEY_SQLITE_SYNCHRONOUS)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed (PARLEY_TRUSTED_PROXIES)")
+	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated origins (https://host or host patterns like *.example.com) whose pages may use an agent's session on the socket (PARLEY_ALLOWED_ORIGINS)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM (PARLEY_SHUTDOWN_TIMEOUT)")
@@ -113,6 +118,17 @@ func (c *Config) validate() error {
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 10 {
 		errs = append(errs, errors.New("PARLEY_ADMIN_PASSWORD must be at least 10 characters"))
+	}
+	c.allowedOrigins = nil
+	for _, o := range strings.Split(c.AllowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if _, err := path.Match(o, ""); err != nil {
+			errs = append(errs, fmt.Errorf("allowed origin %q: %v", o, err))
+			continue
+		}
+		c.allowedOrigins = append(c.allowedOrigins, o)
 	}
 	c.proxies = nil
 	for _, p := range strings.Split(c.TrustedProxies, ",") {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/parleychat/parley"
 )
@@ -61,6 +64,13 @@ func TestLoadConfig(t *testing.T) {
 					t.Errorf("proxies %v", c.proxies)
 				}
 			}},
+		{name: "allowed origins", env: map[string]string{"PARLEY_ALLOWED_ORIGINS": "https://app.example.com, *.example.org"},
+			check: func(t *testing.T, c Config) {
+				if len(c.allowedOrigins) != 2 || c.allowedOrigins[1] != "*.example.org" {
+					t.Errorf("origins %q", c.allowedOrigins)
+				}
+			}},
+		{name: "bad origin pattern", env: map[string]string{"PARLEY_ALLOWED_ORIGINS": "[x"}, wantErr: "allowed origin"},
 		{name: "bad proxy", env: map[string]string{"PARLEY_TRUSTED_PROXIES": "nope"}, wantErr: "trusted proxy"},
 		{name: "bad synchronous", env: map[string]string{"PARLEY_SQLITE_SYNCHRONOUS": "OFF"}, wantErr: "synchronous"},
 		{name: "bad log level", args: []string{"-log-level", "loud"}, wantErr: "log level"},
@@ -255,5 +265,88 @@ func TestMigrateAndVersion(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard); err == nil {
 		t.Fatal("unknown command accepted")
+	}
+}
+
+// TestServeSocket checks that `parley serve` wires the socket to the same
+// desk as REST: a visitor's message sent on /ws is acked, shows over REST,
+// and a stop closes the socket with 1001.
+func TestServeSocket(t *testing.T) {
+	base, _, stop := startServe(t, map[string]string{"PARLEY_DATA_DIR": t.TempDir()})
+	post := func(path, token string, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d %v %v", path, resp.StatusCode, v, err)
+		}
+		return v
+	}
+	visitor := post("/api/visitors", "", `{"name":"Ada"}`)
+	token := visitor["token"].(string)
+	conv := post("/api/conversations", token, `{}`)
+	convID := conv["id"].(string)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/ws"
+	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{Subprotocols: []string{"parley.v1", "parley.auth." + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	read := func(typ string) map[string]any {
+		t.Helper()
+		for {
+			_, b, err := c.Read(ctx)
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", typ, err)
+			}
+			var f map[string]any
+			json.Unmarshal(b, &f)
+			if f["type"] == typ {
+				return f
+			}
+		}
+	}
+	read("ready")
+	c.Write(ctx, websocket.MessageText, []byte(`{"type":"send","conversationId":"`+convID+`","clientMessageId":"m1","content":"hello from the socket"}`))
+	if ack := read("ack"); ack["seq"] != float64(1) {
+		t.Fatalf("ack %v", ack)
+	}
+
+	req, _ := http.NewRequest("GET", base+"/api/conversations/"+convID+"/messages", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "hello from the socket") {
+		t.Fatalf("message sent on the socket not listed over REST: %s", b)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- stop() }()
+	for {
+		if _, _, err = c.Read(ctx); err != nil {
+			break
+		}
+	}
+	if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
+		t.Fatalf("socket closed with %v (%v), want 1001", got, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/parleychat/parley/internal/desk"
 	"github.com/parleychat/parley/internal/httpapi"
+	"github.com/parleychat/parley/internal/memory"
+	"github.com/parleychat/parley/internal/realtime"
 	"github.com/parleychat/parley/web"
 )
 
@@ -33,7 +35,8 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 
-	d := desk.New(s, desk.Options{Logger: log})
+	broker := memory.NewBroker()
+	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker)})
 	created, generated, err := d.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)
@@ -43,12 +46,24 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 
-	api := httpapi.New(httpapi.Options{
+	// The socket's per-address cap needs the API's view of the client
+	// address (trusted proxies), and the API serves the socket: ws reads
+	// api only once a request arrives.
+	var api *httpapi.Server
+	ws := realtime.New(realtime.Options{
+		Service:        realtime.NewDeskService(d, httpapi.SessionCookie),
+		Broker:         broker,
+		Logger:         log,
+		AllowedOrigins: cfg.allowedOrigins,
+		ClientIP:       func(r *http.Request) string { return api.ClientIP(r) },
+	})
+	api = httpapi.New(httpapi.Options{
 		Desk:           d,
 		Store:          s,
 		Logger:         log,
 		TrustedProxies: cfg.proxies,
 		UI:             web.UI(),
+		Realtime:       ws,
 		Version:        version,
 	})
 	defer api.Close()
@@ -82,6 +97,12 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Sockets first: each finishes the frame it handles (its ack goes out),
+	// then closes with 1001; http.Server.Shutdown does not wait for hijacked
+	// connections.
+	if err := ws.Shutdown(sctx); err != nil {
+		log.Warn("closing sockets", "err", err)
+	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -34,6 +34,10 @@ func (s *Server) clientIP(r *http.Request) netip.Addr {
 	return client
 }
 
+// ClientIP returns the client's address as clientIP decides it, for other
+// handlers on the same listener (the socket's per-address cap).
+func (s *Server) ClientIP(r *http.Request) string { return s.clientIP(r).String() }
+
 func remoteAddr(r *http.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -24,6 +24,7 @@ type Options struct {
 	Logger         *slog.Logger
 	TrustedProxies []netip.Prefix // X-Forwarded-For is believed only from these
 	UI             http.Handler   // serves everything not under /api, /healthz, /readyz, /ws; may be nil
+	Realtime       http.Handler   // serves /ws (internal/realtime); may be nil
 	Version        string
 }
 
@@ -87,6 +88,9 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, parley.Errorf(parley.ENOTFOUND, "No such endpoint."))
 	})
+	if opts.Realtime != nil {
+		s.mux.Handle("/ws", opts.Realtime)
+	}
 	if s.ui != nil {
 		s.mux.Handle("/", s.ui)
 	} else {
