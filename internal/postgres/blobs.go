@@ -220,3 +220,21 @@ func (d *dbBlob) Seek(offset int64, whence int) (int64, error) {
 	d.off = abs
 	return abs, nil
 }
+
+// BlobStats is what the database's blob store holds.
+type BlobStats struct {
+	Blobs      int64 // complete or not
+	Incomplete int64
+	Chunks     int64
+	Bytes      int64 // of the complete blobs
+}
+
+// Stats counts the blobs and chunks stored, for operators (and for tests
+// that check a failed write left nothing).
+func (b *Blobs) Stats(ctx context.Context) (BlobStats, error) {
+	var st BlobStats
+	err := b.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE NOT complete),
+		coalesce(sum(size) FILTER (WHERE complete), 0)::bigint, (SELECT count(*) FROM blob_chunks) FROM blobs`).
+		Scan(&st.Blobs, &st.Incomplete, &st.Bytes, &st.Chunks)
+	return st, translate("postgres.Blobs.Stats", err)
+}
