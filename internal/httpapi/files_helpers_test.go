@@ -18,6 +18,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/parleychat/parley"
@@ -133,7 +134,7 @@ func (f form) encode(t testing.TB) ([]byte, string) {
 	mw := multipart.NewWriter(&b)
 	file := func() {
 		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", `form-data; name="file"; filename="`+f.name+`"`)
+		h.Set("Content-Disposition", `form-data; name="file"; filename="`+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(f.name)+`"`)
 		ct := f.partType
 		if ct == "" {
 			ct = "application/octet-stream"
