@@ -9,8 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleychat/parley/internal/desk"
 )
 
 // Config is every setting of the server, read once at start: defaults, then
@@ -31,6 +34,11 @@ type Config struct {
 	LogFormat         string        // PARLEY_LOG_FORMAT: text or json
 	ShutdownTimeout   time.Duration // PARLEY_SHUTDOWN_TIMEOUT
 
+	Blobs          string // PARLEY_BLOBS, -blobs: disk (files in DataDir/files) or postgres
+	MaxUploadBytes int64  // PARLEY_MAX_UPLOAD_BYTES, -max-upload-bytes
+	VisitorQuota   int64  // PARLEY_VISITOR_QUOTA_BYTES, -visitor-quota-bytes; 0: no quota
+	MaxImagePixels int64  // PARLEY_MAX_IMAGE_PIXELS, -max-image-pixels
+
 	proxies        []netip.Prefix
 	allowedOrigins []string
 }
@@ -45,6 +53,10 @@ func defaultConfig() Config {
 		LogLevel:          "info",
 		LogFormat:         "text",
 		ShutdownTimeout:   15 * time.Second,
+		Blobs:             "disk",
+		MaxUploadBytes:    desk.DefaultMaxUploadBytes,
+		VisitorQuota:      desk.DefaultVisitorQuota,
+		MaxImagePixels:    desk.DefaultMaxPixels,
 	}
 }
 
@@ -67,6 +79,7 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_NATS_PREFIX", &c.NATSPrefix},
 		{"PARLEY_LOG_LEVEL", &c.LogLevel},
 		{"PARLEY_LOG_FORMAT", &c.LogFormat},
+		{"PARLEY_BLOBS", &c.Blobs},
 	}
 	for _, e := range envs {
 		if v := getenv(e.key); v != "" {
@@ -79,6 +92,22 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 			return c, fmt.Errorf("PARLEY_SHUTDOWN_TIMEOUT: %v", err)
 		}
 		c.ShutdownTimeout = d
+	}
+	for _, e := range []struct {
+		key string
+		dst *int64
+	}{
+		{"PARLEY_MAX_UPLOAD_BYTES", &c.MaxUploadBytes},
+		{"PARLEY_VISITOR_QUOTA_BYTES", &c.VisitorQuota},
+		{"PARLEY_MAX_IMAGE_PIXELS", &c.MaxImagePixels},
+	} {
+		if v := getenv(e.key); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return c, fmt.Errorf("%s must be a whole number, not %q", e.key, v)
+			}
+			*e.dst = n
+		}
 	}
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -93,6 +122,10 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM (PARLEY_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.Blobs, "blobs", c.Blobs, "where attachments are kept: disk (the data dir's files/) or postgres (the database; needs a postgres:// database URL) (PARLEY_BLOBS)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "the largest file one upload may carry (PARLEY_MAX_UPLOAD_BYTES)")
+	fs.Int64Var(&c.VisitorQuota, "visitor-quota-bytes", c.VisitorQuota, "the bytes of all the files one visitor may send; 0 for no quota (PARLEY_VISITOR_QUOTA_BYTES)")
+	fs.Int64Var(&c.MaxImagePixels, "max-image-pixels", c.MaxImagePixels, "the most pixels (width × height) an uploaded image may have (PARLEY_MAX_IMAGE_PIXELS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -128,6 +161,24 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown timeout must be positive"))
+	}
+	switch c.Blobs {
+	case "disk":
+	case "postgres":
+		if !c.isPostgres() {
+			errs = append(errs, errors.New("PARLEY_BLOBS=postgres needs a postgres:// PARLEY_DATABASE_URL"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("blobs must be disk or postgres, not %q", c.Blobs))
+	}
+	if c.MaxUploadBytes <= 0 {
+		errs = append(errs, errors.New("max upload bytes must be positive"))
+	}
+	if c.VisitorQuota < 0 {
+		errs = append(errs, errors.New("visitor quota bytes must not be negative (0: no quota)"))
+	}
+	if c.MaxImagePixels <= 0 {
+		errs = append(errs, errors.New("max image pixels must be positive"))
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 10 {
 		errs = append(errs, errors.New("PARLEY_ADMIN_PASSWORD must be at least 10 characters"))
@@ -166,6 +217,15 @@ func (c *Config) validate() error {
 		c.proxies = append(c.proxies, pr.Masked())
 	}
 	return errors.Join(errs...)
+}
+
+// fileLimits returns the desk's file limits.
+func (c *Config) fileLimits() desk.FileLimits {
+	quota := c.VisitorQuota
+	if quota == 0 {
+		quota = -1 // the desk's "no quota"
+	}
+	return desk.FileLimits{MaxBytes: c.MaxUploadBytes, VisitorQuota: quota, MaxPixels: c.MaxImagePixels}
 }
 
 // isPostgres reports whether the database URL selects PostgreSQL.

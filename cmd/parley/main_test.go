@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/parleychat/parley"
 )
@@ -85,6 +87,30 @@ func TestLoadConfig(t *testing.T) {
 		{name: "short admin password", env: map[string]string{"PARLEY_ADMIN_PASSWORD": "short"}, wantErr: "at least 10"},
 		{name: "bad duration", env: map[string]string{"PARLEY_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "PARLEY_SHUTDOWN_TIMEOUT"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+		{name: "file defaults", check: func(t *testing.T, c Config) {
+			l := c.fileLimits()
+			if c.Blobs != "disk" || l.MaxBytes != 25<<20 || l.VisitorQuota != 100<<20 || l.MaxPixels != 40_000_000 {
+				t.Errorf("file defaults: %+v %+v", c, l)
+			}
+		}},
+		{name: "file limits from the environment", env: map[string]string{"PARLEY_MAX_UPLOAD_BYTES": "1000", "PARLEY_VISITOR_QUOTA_BYTES": "0",
+			"PARLEY_MAX_IMAGE_PIXELS": "99"}, args: []string{"-max-upload-bytes", "2000"},
+			check: func(t *testing.T, c Config) {
+				l := c.fileLimits()
+				if l.MaxBytes != 2000 || l.VisitorQuota >= 0 || l.MaxPixels != 99 {
+					t.Errorf("file limits %+v", l)
+				}
+			}},
+		{name: "postgres blobs", env: map[string]string{"PARLEY_BLOBS": "postgres", "PARLEY_DATABASE_URL": "postgres://u@h/db"},
+			check: func(t *testing.T, c Config) {
+				if c.Blobs != "postgres" {
+					t.Errorf("blobs %q", c.Blobs)
+				}
+			}},
+		{name: "postgres blobs on sqlite", env: map[string]string{"PARLEY_BLOBS": "postgres"}, wantErr: "needs a postgres://"},
+		{name: "bad blobs", args: []string{"-blobs", "s3"}, wantErr: "blobs must be disk or postgres"},
+		{name: "bad upload size", env: map[string]string{"PARLEY_MAX_UPLOAD_BYTES": "25MB"}, wantErr: "PARLEY_MAX_UPLOAD_BYTES"},
+		{name: "negative quota", env: map[string]string{"PARLEY_VISITOR_QUOTA_BYTES": "-1"}, wantErr: "quota"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,4 +383,110 @@ func TestServeSocket(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestServeFiles uploads and downloads through the binary's own wiring, on
+// disk in the data dir and, with PostgreSQL, in the database.
+func TestServeFiles(t *testing.T) {
+	cases := []map[string]string{{}}
+	if u := os.Getenv("PARLEY_TEST_POSTGRES_URL"); u != "" {
+		cases = append(cases, map[string]string{"PARLEY_DATABASE_URL": freshPostgres(t, u), "PARLEY_BLOBS": "postgres"})
+	}
+	for _, vars := range cases {
+		dir := t.TempDir()
+		vars["PARLEY_DATA_DIR"] = dir
+		base, out, _ := startServe(t, vars)
+		var v struct{ Token string }
+		postJSON(t, base+"/api/visitors", "", `{}`, 201, &v)
+		var c struct{ ID string }
+		postJSON(t, base+"/api/conversations", v.Token, `{}`, 201, &c)
+
+		var body bytes.Buffer
+		body.WriteString("--X\r\nContent-Disposition: form-data; name=\"conversationId\"\r\n\r\n" + c.ID +
+			"\r\n--X\r\nContent-Disposition: form-data; name=\"fileType\"\r\n\r\ndocument" +
+			"\r\n--X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\n\r\nhello, files\n\r\n--X--\r\n")
+		req, _ := http.NewRequest("POST", base+"/api/files/upload", &body)
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=X")
+		req.Header.Set("Authorization", "Bearer "+v.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var up struct{ FileURL string }
+		json.NewDecoder(resp.Body).Decode(&up)
+		resp.Body.Close()
+		if resp.StatusCode != 201 || up.FileURL == "" {
+			t.Fatalf("upload: %d %+v\n%s", resp.StatusCode, up, out.String())
+		}
+		req, _ = http.NewRequest("GET", base+up.FileURL, nil)
+		req.Header.Set("Authorization", "Bearer "+v.Token)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "hello, files\n" {
+			t.Fatalf("download: %d %q", resp.StatusCode, b)
+		}
+		_, statErr := os.Stat(filepath.Join(dir, "files"))
+		if vars["PARLEY_BLOBS"] == "postgres" {
+			if statErr == nil {
+				t.Error("with PARLEY_BLOBS=postgres, files were written to the data dir")
+			}
+		} else if statErr != nil {
+			t.Errorf("no files directory in the data dir: %v", statErr)
+		}
+	}
+}
+
+func postJSON(t *testing.T, url, token, body string, want int, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, b)
+	}
+	json.NewDecoder(resp.Body).Decode(out)
+}
+
+// freshPostgres creates a schema on the test server, dropped when t ends,
+// and returns a URL whose connections use it.
+func freshPostgres(t *testing.T, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := "parley_cmd_" + strings.ReplaceAll(parley.NewID()[:13], "-", "")
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return
+		}
+		defer conn.Close(ctx)
+		conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	})
+	u, err := neturl.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

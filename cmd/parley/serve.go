@@ -38,12 +38,21 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 
+	blobs, blobsName, err := openBlobs(cfg, s)
+	if err != nil {
+		return err
+	}
 	broker, err := openBroker(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer broker.Close()
-	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker)})
+	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker),
+		Blobs: blobs, Files: cfg.fileLimits()})
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() { defer close(sweepDone); sweepBlobs(sweepCtx, d, blobs, log) }()
+	defer func() { stopSweep(); <-sweepDone }()
 	created, generated, err := d.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)
@@ -92,7 +101,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	go func() { errc <- srv.Serve(ln) }()
 
 	url := "http://" + displayHost(ln.Addr())
-	log.Info("parley started", "version", version, "addr", ln.Addr().String(), "database", dbName,
+	log.Info("parley started", "version", version, "addr", ln.Addr().String(), "database", dbName, "files", blobsName,
 		"ui", web.Built, "startup", time.Since(started).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "\nParley is running at %s\n  dashboard:  %s/admin\n  widget:     %s/widget\n  %s\n\n", url, url, url, login)
 

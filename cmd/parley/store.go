@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/desk"
+	"github.com/parleychat/parley/internal/files"
 	"github.com/parleychat/parley/internal/postgres"
 	"github.com/parleychat/parley/internal/sqlite"
 )
@@ -62,4 +65,60 @@ func migrate(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "database %s is at schema version %d\n", name, v)
 	return nil
+}
+
+// sweeper is what a blob store offers to clean up after writes a crash cut.
+type sweeper interface {
+	Sweep(ctx context.Context, olderThan time.Duration) (int, error)
+}
+
+// openBlobs opens the blob store the configuration names: files in the data
+// dir, or the PostgreSQL database s.
+func openBlobs(cfg Config, s store) (parley.Blobs, string, error) {
+	if cfg.Blobs == "postgres" {
+		ps, ok := s.(*postgres.Store)
+		if !ok {
+			return nil, "", fmt.Errorf("PARLEY_BLOBS=postgres needs a PostgreSQL database")
+		}
+		return ps.Blobs(), "postgres", nil
+	}
+	dir := filepath.Join(cfg.DataDir, "files")
+	d, err := files.New(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	return d, "disk " + d.Dir(), nil
+}
+
+// Blob housekeeping: how often it runs, and how old a cut write must be
+// before it is swept (longer than any upload may take).
+const (
+	sweepEvery     = time.Minute
+	staleUploadAge = time.Hour
+)
+
+// sweepBlobs deletes, until ctx ends, the blobs of deleted attachments and
+// what cut writes left.
+func sweepBlobs(ctx context.Context, d *desk.Desk, b parley.Blobs, log *slog.Logger) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		if n, err := d.SweepBlobs(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("deleting the files of deleted attachments", "err", err)
+		} else if n > 0 {
+			log.Info("deleted the files of deleted attachments", "files", n)
+		}
+		if sw, ok := b.(sweeper); ok {
+			if n, err := sw.Sweep(ctx, staleUploadAge); err != nil && ctx.Err() == nil {
+				log.Warn("sweeping cut uploads", "err", err)
+			} else if n > 0 {
+				log.Info("swept cut uploads", "files", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -23,6 +23,10 @@ type Options struct {
 	SessionMax time.Duration
 	// Events hears of every committed change (nil: nobody does).
 	Events Events
+	// Blobs keeps attachments' bytes (nil: uploads answer EUNAVAILABLE),
+	// within the limits of Files (files.go).
+	Blobs parley.Blobs
+	Files FileLimits
 }
 
 // Desk runs Parley's use cases on a Store.
@@ -33,6 +37,7 @@ type Desk struct {
 	sessionMax  time.Duration
 	events      Events
 	hasher      passwordHasher
+	files       *fileDesk
 	// dummyHash is verified when a sign-in names an unknown email, so that a
 	// missing account takes as long to refuse as a wrong password.
 	dummyHash func() string
@@ -51,6 +56,7 @@ func New(store parley.Store, opts Options) *Desk {
 	if d.events == nil {
 		d.events = noEvents{}
 	}
+	d.files = newFileDesk(opts.Blobs, opts.Files)
 	d.dummyHash = sync.OnceValue(func() string {
 		h, _ := d.hasher.hash(randomSecret(16))
 		return h

@@ -1,11 +1,7 @@
 package httpapi
 
 import (
-	"errors"
-	"io"
-	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -438,75 +434,6 @@ func seedSend(s *Server, w http.ResponseWriter, r *http.Request, a desk.Actor) e
 	writeJSON(w, status, seedSendResponse{MessageID: m.ID, Status: "sent", DeliveredAt: m.CreatedAt,
 		ConversationID: m.ConversationID, Seq: m.Seq})
 	return nil
-}
-
-// MaxUploadBytes bounds an upload request.
-const MaxUploadBytes = 25 << 20
-
-// uploadFile reserves the seed's upload endpoint: it authenticates, checks
-// the caller may post to the conversation and validates the multipart
-// fields, then answers 503 until file storage exists.
-func uploadFile(s *Server, w http.ResponseWriter, r *http.Request, a desk.Actor) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return parley.Errorf(parley.EINVALID, "The body must be multipart/form-data with file, conversationId and fileType.")
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return parley.Errorf(parley.EINVALID, "The body is not valid multipart/form-data.")
-	}
-	var convID, fileType string
-	var haveFile bool
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return parley.Errorf(parley.ETOOLARGE, "The upload is larger than %d bytes.", MaxUploadBytes)
-			}
-			return parley.Errorf(parley.EINVALID, "The body is not valid multipart/form-data.")
-		}
-		switch p.FormName() {
-		case "conversationId", "fileType":
-			b, err := io.ReadAll(io.LimitReader(p, 101))
-			if err != nil || len(b) > 100 {
-				return parley.Errorf(parley.EINVALID, "%s is too long.", p.FormName())
-			}
-			if p.FormName() == "conversationId" {
-				convID = strings.TrimSpace(string(b))
-			} else {
-				fileType = strings.TrimSpace(string(b))
-			}
-		case "file":
-			haveFile = true
-			if _, err := io.Copy(io.Discard, p); err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					return parley.Errorf(parley.ETOOLARGE, "The upload is larger than %d bytes.", MaxUploadBytes)
-				}
-				return parley.Errorf(parley.EINVALID, "The body is not valid multipart/form-data.")
-			}
-		default:
-			return parley.Errorf(parley.EINVALID, "Unknown form field %q.", p.FormName())
-		}
-	}
-	if err := requireField("conversationId", convID); err != nil {
-		return err
-	}
-	if fileType != string(parley.AttachmentImage) && fileType != string(parley.AttachmentDocument) {
-		return parley.Errorf(parley.EINVALID, "fileType must be image or document.")
-	}
-	if !haveFile {
-		return parley.Errorf(parley.EINVALID, "file is required.")
-	}
-	if err := s.desk.AuthorizeUpload(r.Context(), a, convID); err != nil {
-		return err
-	}
-	return parley.Errorf(parley.EUNAVAILABLE, "File storage is not configured.")
 }
 
 // --- customers ---

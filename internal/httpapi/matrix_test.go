@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -147,14 +146,14 @@ var builders = map[string]builder{
 			"message": "hi there", "timestamp": "2025-01-02T03:04:05Z"})
 	}},
 	"POST /api/files/upload": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
-		var b bytes.Buffer
-		mw := multipart.NewWriter(&b)
-		mw.WriteField("conversationId", id.conv)
-		mw.WriteField("fileType", "image")
-		fw, _ := mw.CreateFormFile("file", "a.png")
-		fw.Write([]byte("\x89PNG\r\n\x1a\n"))
-		mw.Close()
-		return call{path: "/api/files/upload", body: b.Bytes(), contentType: mw.FormDataContentType()}
+		body, ct := form{conv: id.conv, fileType: "image", name: "a.png", data: pngFile(e.t, 2, 2)}.encode(e.t)
+		return call{path: "/api/files/upload", body: body, contentType: ct}
+	}},
+	"GET /api/files/{id}": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/files/"+e.fileIn(fx, id.conv), nil)
+	}},
+	"GET /api/files/{id}/thumbnail": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/files/"+e.fileIn(fx, id.conv)+"/thumbnail", nil)
 	}},
 	"GET /api/customers": {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/customers?limit=5", nil) }},
 	"GET /api/customers/{id}": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {

@@ -107,8 +107,10 @@ func Routes() []Route {
 			Access: row("401", "201/404", "404/201", "201/404", "404", "403", "403", "403", "401"), handle: postMessage},
 		{Method: "POST", Pattern: "/api/messages/send", Summary: "The seed's send endpoint",
 			Access: row("401", "201/404", "404/201", "201/404", "404", "403", "403", "403", "401"), handle: seedSend},
-		{Method: "POST", Pattern: "/api/files/upload", Summary: "Upload a file to a conversation (storage not configured yet: 503)",
-			Access: row("401", "503/404", "404/503", "503/404", "404", "403", "403", "403", "401"), handle: uploadFile},
+		{Method: "POST", Pattern: "/api/files/upload", Summary: "Upload a file to a conversation (multipart; appends a file message)",
+			Access: row("401", "201/404", "404/201", "201/404", "404", "403", "403", "403", "401"), handle: uploadFile},
+		{Method: "GET", Pattern: "/api/files/{id}", Summary: "Download an attachment (Range supported)", Access: conversation, handle: downloadFile},
+		{Method: "GET", Pattern: "/api/files/{id}/thumbnail", Summary: "An image attachment's thumbnail", Access: conversation, handle: downloadThumbnail},
 
 		{Method: "GET", Pattern: "/api/customers", Summary: "List customers",
 			Access: row("401", "403", "403", "403", "403", "200", "200", "200", "401"), handle: listCustomers},

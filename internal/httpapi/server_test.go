@@ -115,18 +115,30 @@ type env struct {
 	srv    *httptest.Server
 	client *http.Client
 	users  map[string]*parley.User // agent_assigned, agent_unassigned, agent_c, senior_agent, team_lead, admin, disabled
+	blobs  parley.Blobs
+	// blobCount counts what the blob store holds (files, or rows and chunks).
+	blobCount func() int
+	ws        http.Handler // the socket, when envOptions.realtime
 }
 
 type envOptions struct {
 	proxies []netip.Prefix
 	clock   func() time.Time // the rate limiters' clock; nil: time.Now
+	// blobs picks the blob store: "" or "disk" (a temporary directory), or
+	// "postgres" (the store's own database; PostgreSQL stores only).
+	blobs string
+	files desk.FileLimits
+	// realtime, when set, serves the socket as cmd/parley wires it.
+	realtime bool
 }
 
 func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := open(t)
-	d := desk.New(st, desk.Options{})
+	e := &env{t: t, store: st}
+	e.blobs = e.openBlobs(o.blobs)
+	d := e.newDesk(o)
 	created, _, err := d.Bootstrap(ctx, "admin@example.com", password)
 	if err != nil || !created {
 		t.Fatalf("Bootstrap: %v %v", created, err)
@@ -135,7 +147,7 @@ func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, desk: d, users: map[string]*parley.User{"admin": admin}}
+	e.desk, e.users = d, map[string]*parley.User{"admin": admin}
 	adminActor := desk.Actor{Kind: desk.Agent, User: admin}
 	for _, u := range []struct {
 		key  string
@@ -156,7 +168,7 @@ func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env
 	}
 	e.users["disabled"] = dis
 	e.api = httpapi.New(httpapi.Options{Desk: d, Store: st, Logger: slog.New(slog.DiscardHandler),
-		TrustedProxies: o.proxies, Version: "test", Clock: o.clock})
+		TrustedProxies: o.proxies, Version: "test", Clock: o.clock, Realtime: e.ws})
 	e.srv = httptest.NewServer(e.api)
 	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 	t.Cleanup(func() {

@@ -89,6 +89,13 @@ type attachmentView struct {
 	ContentType string                `json:"contentType"`
 	Size        int64                 `json:"size"`
 	Name        string                `json:"name"`
+	// ThumbnailURL is set for images.
+	ThumbnailURL string `json:"thumbnailUrl,omitempty"`
+}
+
+func viewAttachment(a *parley.Attachment) attachmentView {
+	return attachmentView{ID: a.ID, Type: a.Type, URL: a.URL, ContentType: a.ContentType, Size: a.Size,
+		Name: a.Name, ThumbnailURL: a.ThumbnailURL()}
 }
 
 type messageView struct {
@@ -113,8 +120,7 @@ func viewMessage(m *parley.Message) messageView {
 		v.ClientTime = t
 	}
 	for _, a := range m.Attachments {
-		v.Attachments = append(v.Attachments, attachmentView{ID: a.ID, Type: a.Type, URL: a.URL,
-			ContentType: a.ContentType, Size: a.Size, Name: a.Name})
+		v.Attachments = append(v.Attachments, viewAttachment(a))
 	}
 	return v
 }

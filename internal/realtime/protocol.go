@@ -107,6 +107,8 @@ type WireAttachment struct {
 	Size        int64  `json:"size"`
 	Name        string `json:"name"`
 	URL         string `json:"url"`
+	// ThumbnailURL is set for images.
+	ThumbnailURL string `json:"thumbnailUrl,omitempty"`
 }
 
 // WireConversation is a conversation as clients see it on the socket. It
@@ -145,7 +147,7 @@ func messageFrame(m *parley.Message) *Frame {
 	}
 	for _, a := range m.Attachments {
 		f.Attachments = append(f.Attachments, WireAttachment{ID: a.ID, Type: string(a.Type),
-			ContentType: a.ContentType, Size: a.Size, Name: a.Name, URL: a.URL})
+			ContentType: a.ContentType, Size: a.Size, Name: a.Name, URL: a.URL, ThumbnailURL: a.ThumbnailURL()})
 	}
 	return f
 }
