@@ -25,6 +25,7 @@ type Store interface {
 	ConversationStore
 	MessageStore
 	ContentStore
+	WorkflowStore
 
 	// Ping checks that the database answers. EUNAVAILABLE when it does not.
 	Ping(ctx context.Context) error
