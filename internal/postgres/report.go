@@ -13,7 +13,7 @@ import (
 // keeps microseconds, and extract(epoch ...) is exact numeric).
 func micro(expr string) string { return `(extract(epoch from (` + expr + `)) * 1000000)::bigint` }
 
-// The report's queries; $1 and $2 are the range [from, to). Groups are ''
+// The report's queries; $1 and $2 are the range [from, to). Groups are ”
 // for everyone and an agent's id. Percentiles are nearest-rank in integer
 // arithmetic, exactly as the SQLite store computes them: the value at rank
 // ceil(n/2) is the median, at rank ceil(9n/10) the 90th percentile.

@@ -10,7 +10,7 @@ import (
 )
 
 // The report's queries. Times are unix microseconds; ?1 and ?2 are the
-// range [from, to). Groups are '' for everyone and an agent's id.
+// range [from, to). Groups are ” for everyone and an agent's id.
 //
 // Percentiles are nearest-rank in integer arithmetic, the same in the
 // PostgreSQL store: the value at rank ceil(n/2) is the median, at rank

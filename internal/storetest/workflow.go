@@ -474,21 +474,21 @@ func testSOPSearch(t *testing.T, s parley.Store) {
 		want []string
 	}{
 		{parley.SOPFilter{}, []string{cafe, escalation, refunds, shipping}},
-		{parley.SOPFilter{Query: "refund"}, []string{escalation, refunds}},   // body, title
-		{parley.SOPFilter{Query: "REFUND"}, []string{escalation, refunds}},   // ASCII folds
-		{parley.SOPFilter{Query: "team LEAD"}, []string{escalation}},         // body, mixed case
-		{parley.SOPFilter{Query: "PAYM"}, []string{refunds}},                 // part of a tag
-		{parley.SOPFilter{Query: "10%"}, []string{shipping}},                 // % is a plain character
-		{parley.SOPFilter{Query: "%"}, []string{shipping}},                   // not a wildcard
-		{parley.SOPFilter{Query: "_"}, []string{cafe}},                       // not a wildcard
-		{parley.SOPFilter{Query: "café"}, []string{cafe}},                    // exact non-ASCII
-		{parley.SOPFilter{Query: "CAFé"}, []string{cafe}},                    // C-A-F fold, é is é
-		{parley.SOPFilter{Query: "cafÉ"}, nil},                               // é and É differ
-		{parley.SOPFilter{Query: "ünï"}, nil},                                // non-ASCII does not fold
-		{parley.SOPFilter{Query: "Ünï"}, []string{cafe}},                     //
-		{parley.SOPFilter{Tag: "billing"}, []string{refunds}},                // whole tag
-		{parley.SOPFilter{Tag: "PAYMENTS"}, []string{refunds}},               // folded
-		{parley.SOPFilter{Tag: "pay"}, nil},                                  // not a part
+		{parley.SOPFilter{Query: "refund"}, []string{escalation, refunds}},    // body, title
+		{parley.SOPFilter{Query: "REFUND"}, []string{escalation, refunds}},    // ASCII folds
+		{parley.SOPFilter{Query: "team LEAD"}, []string{escalation}},          // body, mixed case
+		{parley.SOPFilter{Query: "PAYM"}, []string{refunds}},                  // part of a tag
+		{parley.SOPFilter{Query: "10%"}, []string{shipping}},                  // % is a plain character
+		{parley.SOPFilter{Query: "%"}, []string{shipping}},                    // not a wildcard
+		{parley.SOPFilter{Query: "_"}, []string{cafe}},                        // not a wildcard
+		{parley.SOPFilter{Query: "café"}, []string{cafe}},                     // exact non-ASCII
+		{parley.SOPFilter{Query: "CAFé"}, []string{cafe}},                     // C-A-F fold, é is é
+		{parley.SOPFilter{Query: "cafÉ"}, nil},                                // é and É differ
+		{parley.SOPFilter{Query: "ünï"}, nil},                                 // non-ASCII does not fold
+		{parley.SOPFilter{Query: "Ünï"}, []string{cafe}},                      //
+		{parley.SOPFilter{Tag: "billing"}, []string{refunds}},                 // whole tag
+		{parley.SOPFilter{Tag: "PAYMENTS"}, []string{refunds}},                // folded
+		{parley.SOPFilter{Tag: "pay"}, nil},                                   // not a part
 		{parley.SOPFilter{Query: "order", Tag: "billing"}, []string{refunds}}, // both
 		{parley.SOPFilter{Query: "order", Tag: "logistics"}, nil},
 		{parley.SOPFilter{Limit: 2}, []string{cafe, escalation}},
