@@ -103,7 +103,9 @@ var workflowBuilders = map[string]builder{
 	"POST /api/quick-replies/{id}/expand": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
 		return jsonCall("/api/quick-replies/"+e.quickReply("").ID+"/expand", map[string]string{"conversationId": id.conv})
 	}},
-	"GET /api/sops": {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/sops?q=refund&tag=billing", nil) }},
+	"GET /api/sops": {build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/sops?q=refund&tag=billing", nil)
+	}},
 	"POST /api/sops": {build: func(e *env, fx *fixture, a string, id ids) call {
 		return jsonCall("/api/sops", map[string]any{"title": "Refunds", "body": "# Refunds", "tags": []string{"billing"}})
 	}},
