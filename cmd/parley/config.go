@@ -29,6 +29,11 @@ type Config struct {
 	LogFormat         string        // PARLEY_LOG_FORMAT: text or json
 	ShutdownTimeout   time.Duration // PARLEY_SHUTDOWN_TIMEOUT
 
+	// The agents' workflow.
+	AutoAssign       string        // PARLEY_AUTO_ASSIGN: on or off
+	RequeueOnOffline string        // PARLEY_REQUEUE_ON_OFFLINE: on or off
+	OfflineGrace     time.Duration // PARLEY_OFFLINE_GRACE: 0 leaves availability to the agents
+
 	proxies        []netip.Prefix
 	allowedOrigins []string
 }
@@ -42,6 +47,9 @@ func defaultConfig() Config {
 		LogLevel:          "info",
 		LogFormat:         "text",
 		ShutdownTimeout:   15 * time.Second,
+		AutoAssign:        "on",
+		RequeueOnOffline:  "on",
+		OfflineGrace:      60 * time.Second,
 	}
 }
 
@@ -62,6 +70,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_ALLOWED_ORIGINS", &c.AllowedOrigins},
 		{"PARLEY_LOG_LEVEL", &c.LogLevel},
 		{"PARLEY_LOG_FORMAT", &c.LogFormat},
+		{"PARLEY_AUTO_ASSIGN", &c.AutoAssign},
+		{"PARLEY_REQUEUE_ON_OFFLINE", &c.RequeueOnOffline},
 	}
 	for _, e := range envs {
 		if v := getenv(e.key); v != "" {
@@ -75,6 +85,13 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		}
 		c.ShutdownTimeout = d
 	}
+	if v := getenv("PARLEY_OFFLINE_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("PARLEY_OFFLINE_GRACE: %v", err)
+		}
+		c.OfflineGrace = d
+	}
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (PARLEY_ADDR)")
@@ -86,6 +103,9 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM (PARLEY_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.AutoAssign, "auto-assign", c.AutoAssign, "offer waiting conversations to available agents round-robin: on or off (PARLEY_AUTO_ASSIGN)")
+	fs.StringVar(&c.RequeueOnOffline, "requeue-on-offline", c.RequeueOnOffline, "return an agent's open chats to the queue when they go offline: on or off (PARLEY_REQUEUE_ON_OFFLINE)")
+	fs.DurationVar(&c.OfflineGrace, "offline-grace", c.OfflineGrace, "set an agent offline when their last socket has been closed this long; 0: never (PARLEY_OFFLINE_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -115,6 +135,14 @@ func (c *Config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown timeout must be positive"))
+	}
+	for _, sw := range []struct{ name, v string }{{"PARLEY_AUTO_ASSIGN", c.AutoAssign}, {"PARLEY_REQUEUE_ON_OFFLINE", c.RequeueOnOffline}} {
+		if sw.v != "on" && sw.v != "off" {
+			errs = append(errs, fmt.Errorf("%s must be on or off, not %q", sw.name, sw.v))
+		}
+	}
+	if c.OfflineGrace < 0 {
+		errs = append(errs, errors.New("offline grace must not be negative"))
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 10 {
 		errs = append(errs, errors.New("PARLEY_ADMIN_PASSWORD must be at least 10 characters"))

@@ -77,6 +77,20 @@ func TestLoadConfig(t *testing.T) {
 		{name: "short admin password", env: map[string]string{"PARLEY_ADMIN_PASSWORD": "short"}, wantErr: "at least 10"},
 		{name: "bad duration", env: map[string]string{"PARLEY_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "PARLEY_SHUTDOWN_TIMEOUT"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+		{name: "workflow defaults", check: func(t *testing.T, c Config) {
+			if c.AutoAssign != "on" || c.RequeueOnOffline != "on" || c.OfflineGrace != time.Minute {
+				t.Errorf("workflow defaults: %q %q %v", c.AutoAssign, c.RequeueOnOffline, c.OfflineGrace)
+			}
+		}},
+		{name: "workflow switches", env: map[string]string{"PARLEY_AUTO_ASSIGN": "off", "PARLEY_OFFLINE_GRACE": "2m"},
+			args: []string{"-requeue-on-offline", "off"}, check: func(t *testing.T, c Config) {
+				if c.AutoAssign != "off" || c.RequeueOnOffline != "off" || c.OfflineGrace != 2*time.Minute {
+					t.Errorf("workflow switches: %q %q %v", c.AutoAssign, c.RequeueOnOffline, c.OfflineGrace)
+				}
+			}},
+		{name: "bad auto assign", env: map[string]string{"PARLEY_AUTO_ASSIGN": "yes"}, wantErr: "PARLEY_AUTO_ASSIGN must be on or off"},
+		{name: "bad requeue", args: []string{"-requeue-on-offline", "maybe"}, wantErr: "PARLEY_REQUEUE_ON_OFFLINE must be on or off"},
+		{name: "bad offline grace", env: map[string]string{"PARLEY_OFFLINE_GRACE": "later"}, wantErr: "PARLEY_OFFLINE_GRACE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,7 +36,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 
 	broker := memory.NewBroker()
-	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker)})
+	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker),
+		AutoAssign: cfg.AutoAssign == "on", RequeueOnOffline: cfg.RequeueOnOffline == "on", OfflineGrace: cfg.OfflineGrace})
+	defer d.Close()
 	created, generated, err := d.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)
