@@ -119,13 +119,15 @@ type env struct {
 
 type envOptions struct {
 	proxies []netip.Prefix
+	desk    desk.Options // the workflow switches (AutoAssign, ...)
 }
 
 func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := open(t)
-	d := desk.New(st, desk.Options{})
+	d := desk.New(st, o.desk)
+	t.Cleanup(d.Close)
 	created, _, err := d.Bootstrap(ctx, "admin@example.com", password)
 	if err != nil || !created {
 		t.Fatalf("Bootstrap: %v %v", created, err)
