@@ -169,3 +169,40 @@ func TestDisconnectedAgentGoesOffline(t *testing.T) {
 		}
 	})
 }
+
+// TestNotesNeverReachVisitorSockets: a visitor resuming from the start and
+// following live gets every message but the notes, and the conversation
+// frames they get carry no note preview.
+func TestNotesNeverReachVisitorSockets(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b.open(t), Options{})
+		alice, aliceTok := e.agent("Alice", parley.RoleAgent)
+		_, vTok, conv := e.visitor("Vera", alice.ID)
+		path := "/api/conversations/" + conv.ID + "/messages"
+		e.call(rest{bearer: aliceTok}, "POST", path, map[string]string{"content": "secret one", "kind": "note"}, nil, http.StatusCreated)
+		e.call(rest{bearer: aliceTok}, "POST", path, map[string]string{"content": "Hello Vera"}, nil, http.StatusCreated)
+		e.call(rest{bearer: aliceTok}, "POST", path, map[string]string{"content": "secret two", "kind": "note"}, nil, http.StatusCreated)
+		v := e.dial(vTok)
+		v.resume(conv.ID, 0)
+		if m := v.messages(conv.ID, 1)[0]; m.Seq != 2 || m.Content != "Hello Vera" {
+			t.Fatalf("visitor resumed with %+v", m)
+		}
+		if f := v.expect(TypeResumed); *f.LastSeq < 2 {
+			t.Fatalf("resumed at %d, want at least the message delivered", *f.LastSeq)
+		}
+		a := e.dial(aliceTok)
+		a.send(Frame{Type: TypeSend, ConversationID: conv.ID, ClientMessageID: "n", Content: "secret three", Note: true})
+		a.expect(TypeAck)
+		e.call(rest{bearer: aliceTok}, "PATCH", "/api/conversations/"+conv.ID, map[string]string{"status": "closed"}, nil, http.StatusOK)
+		f := v.expect(TypeConversation)
+		if f.Change != desk.ChangeStatus || f.Conversation.Status != "closed" || f.Conversation.LastMessagePreview != "Hello Vera" {
+			t.Fatalf("visitor got %+v", f)
+		}
+		v.send(Frame{Type: TypePing, Ref: "p"})
+		for f := v.next(); f.Type != TypePong; f = v.next() {
+			if strings.Contains(f.Content, "secret") || f.Kind == "note" {
+				t.Fatalf("visitor got a note: %+v", f)
+			}
+		}
+	})
+}
