@@ -26,6 +26,7 @@ type Store interface {
 	MessageStore
 	ContentStore
 	FileStore
+	WorkflowStore
 
 	// Ping checks that the database answers. EUNAVAILABLE when it does not.
 	Ping(ctx context.Context) error

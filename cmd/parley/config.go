@@ -38,6 +38,10 @@ type Config struct {
 	MaxUploadBytes int64  // PARLEY_MAX_UPLOAD_BYTES, -max-upload-bytes
 	VisitorQuota   int64  // PARLEY_VISITOR_QUOTA_BYTES, -visitor-quota-bytes; 0: no quota
 	MaxImagePixels int64  // PARLEY_MAX_IMAGE_PIXELS, -max-image-pixels
+	// The agents' workflow.
+	AutoAssign       string        // PARLEY_AUTO_ASSIGN: on or off
+	RequeueOnOffline string        // PARLEY_REQUEUE_ON_OFFLINE: on or off
+	OfflineGrace     time.Duration // PARLEY_OFFLINE_GRACE: 0 leaves availability to the agents
 
 	proxies        []netip.Prefix
 	allowedOrigins []string
@@ -57,6 +61,9 @@ func defaultConfig() Config {
 		MaxUploadBytes:    desk.DefaultMaxUploadBytes,
 		VisitorQuota:      desk.DefaultVisitorQuota,
 		MaxImagePixels:    desk.DefaultMaxPixels,
+		AutoAssign:        "on",
+		RequeueOnOffline:  "on",
+		OfflineGrace:      60 * time.Second,
 	}
 }
 
@@ -80,6 +87,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_LOG_LEVEL", &c.LogLevel},
 		{"PARLEY_LOG_FORMAT", &c.LogFormat},
 		{"PARLEY_BLOBS", &c.Blobs},
+		{"PARLEY_AUTO_ASSIGN", &c.AutoAssign},
+		{"PARLEY_REQUEUE_ON_OFFLINE", &c.RequeueOnOffline},
 	}
 	for _, e := range envs {
 		if v := getenv(e.key); v != "" {
@@ -109,6 +118,13 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 			*e.dst = n
 		}
 	}
+	if v := getenv("PARLEY_OFFLINE_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return c, fmt.Errorf("PARLEY_OFFLINE_GRACE: %v", err)
+		}
+		c.OfflineGrace = d
+	}
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (PARLEY_ADDR)")
@@ -126,6 +142,9 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "the largest file one upload may carry (PARLEY_MAX_UPLOAD_BYTES)")
 	fs.Int64Var(&c.VisitorQuota, "visitor-quota-bytes", c.VisitorQuota, "the bytes of all the files one visitor may send; 0 for no quota (PARLEY_VISITOR_QUOTA_BYTES)")
 	fs.Int64Var(&c.MaxImagePixels, "max-image-pixels", c.MaxImagePixels, "the most pixels (width × height) an uploaded image may have (PARLEY_MAX_IMAGE_PIXELS)")
+	fs.StringVar(&c.AutoAssign, "auto-assign", c.AutoAssign, "offer waiting conversations to available agents round-robin: on or off (PARLEY_AUTO_ASSIGN)")
+	fs.StringVar(&c.RequeueOnOffline, "requeue-on-offline", c.RequeueOnOffline, "return an agent's open chats to the queue when they go offline: on or off (PARLEY_REQUEUE_ON_OFFLINE)")
+	fs.DurationVar(&c.OfflineGrace, "offline-grace", c.OfflineGrace, "set an agent offline when their last socket has been closed this long; 0: never (PARLEY_OFFLINE_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -179,6 +198,14 @@ func (c *Config) validate() error {
 	}
 	if c.MaxImagePixels <= 0 {
 		errs = append(errs, errors.New("max image pixels must be positive"))
+	}
+	for _, sw := range []struct{ name, v string }{{"PARLEY_AUTO_ASSIGN", c.AutoAssign}, {"PARLEY_REQUEUE_ON_OFFLINE", c.RequeueOnOffline}} {
+		if sw.v != "on" && sw.v != "off" {
+			errs = append(errs, fmt.Errorf("%s must be on or off, not %q", sw.name, sw.v))
+		}
+	}
+	if c.OfflineGrace < 0 {
+		errs = append(errs, errors.New("offline grace must not be negative"))
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 10 {
 		errs = append(errs, errors.New("PARLEY_ADMIN_PASSWORD must be at least 10 characters"))

@@ -111,6 +111,20 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad blobs", args: []string{"-blobs", "s3"}, wantErr: "blobs must be disk or postgres"},
 		{name: "bad upload size", env: map[string]string{"PARLEY_MAX_UPLOAD_BYTES": "25MB"}, wantErr: "PARLEY_MAX_UPLOAD_BYTES"},
 		{name: "negative quota", env: map[string]string{"PARLEY_VISITOR_QUOTA_BYTES": "-1"}, wantErr: "quota"},
+		{name: "workflow defaults", check: func(t *testing.T, c Config) {
+			if c.AutoAssign != "on" || c.RequeueOnOffline != "on" || c.OfflineGrace != time.Minute {
+				t.Errorf("workflow defaults: %q %q %v", c.AutoAssign, c.RequeueOnOffline, c.OfflineGrace)
+			}
+		}},
+		{name: "workflow switches", env: map[string]string{"PARLEY_AUTO_ASSIGN": "off", "PARLEY_OFFLINE_GRACE": "2m"},
+			args: []string{"-requeue-on-offline", "off"}, check: func(t *testing.T, c Config) {
+				if c.AutoAssign != "off" || c.RequeueOnOffline != "off" || c.OfflineGrace != 2*time.Minute {
+					t.Errorf("workflow switches: %q %q %v", c.AutoAssign, c.RequeueOnOffline, c.OfflineGrace)
+				}
+			}},
+		{name: "bad auto assign", env: map[string]string{"PARLEY_AUTO_ASSIGN": "yes"}, wantErr: "PARLEY_AUTO_ASSIGN must be on or off"},
+		{name: "bad requeue", args: []string{"-requeue-on-offline", "maybe"}, wantErr: "PARLEY_REQUEUE_ON_OFFLINE must be on or off"},
+		{name: "bad offline grace", env: map[string]string{"PARLEY_OFFLINE_GRACE": "later"}, wantErr: "PARLEY_OFFLINE_GRACE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

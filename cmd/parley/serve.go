@@ -48,7 +48,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	defer broker.Close()
 	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker),
-		Blobs: blobs, Files: cfg.fileLimits()})
+		Blobs: blobs, Files: cfg.fileLimits(),
+		AutoAssign: cfg.AutoAssign == "on", RequeueOnOffline: cfg.RequeueOnOffline == "on", OfflineGrace: cfg.OfflineGrace})
+	defer d.Close()
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweepDone := make(chan struct{})
 	go func() { defer close(sweepDone); sweepBlobs(sweepCtx, d, blobs, log) }()

@@ -269,6 +269,7 @@ func (d *Desk) UpdateMe(ctx context.Context, a Actor, up MeUpdate) (*parley.User
 	if err != nil {
 		return nil, wrap("desk.UpdateMe", err)
 	}
+	d.availabilityChanged(ctx, a.User, u)
 	return u, nil
 }
 

@@ -2,7 +2,6 @@ package desk
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/parleychat/parley"
 )
@@ -69,7 +68,7 @@ func (d *Desk) StartConversation(ctx context.Context, a Actor, meta parley.Metad
 		d.log.Warn("joining a new conversation", "conversation", c.ID, "err", err)
 	}
 	d.conversationChanged(ctx, nil, c, ChangeCreated)
-	return c, true, nil
+	return d.offer(ctx, c), true, nil
 }
 
 // GetConversation returns a conversation the caller may see. EUNAUTHORIZED,
@@ -227,6 +226,13 @@ func (d *Desk) SetStatus(ctx context.Context, a Actor, id string, to parley.Stat
 		return nil, err
 	}
 	d.conversationChanged(ctx, c, got, ChangeStatus)
+	if got.Status != parley.StatusActive {
+		// A slot freed, or the conversation is back in the queue.
+		d.drainQueue(ctx)
+		if cur, err := d.store.GetConversation(ctx, id); err == nil {
+			got = cur
+		}
+	}
 	return got, nil
 }
 
@@ -292,17 +298,10 @@ func (d *Desk) claim(ctx context.Context, a Actor, c *parley.Conversation) (*par
 	case !within(a, Claimable, c):
 		return nil, parley.Errorf(parley.ECONFLICT, "Another agent has this conversation.")
 	}
-	full, err := d.atCapacity(ctx, a.User)
-	if err != nil {
-		return nil, err
-	}
-	if full {
-		return nil, parley.Errorf(parley.ECONFLICT, "You already have your maximum of %d conversations.", a.User.MaxChats)
-	}
-	got, err := d.store.UpdateConversation(ctx, c.ID, parley.ConversationUpdate{
-		Status: ptr(parley.StatusActive), AssigneeID: ptr(a.ID()),
-		ExpectStatus: ptr(parley.StatusWaiting), ExpectAssigneeID: ptr(""),
-	})
+	// The store checks the agent's capacity and takes the conversation in
+	// one step that no other assignment interleaves with: of two agents
+	// claiming at once, one wins and the other hears conflict.
+	got, err := d.store.AssignWaiting(ctx, c.ID, a.ID())
 	if err != nil {
 		if !parley.IsCode(err, parley.ECONFLICT) {
 			if parley.IsCode(err, parley.ENOTFOUND) {
@@ -314,8 +313,13 @@ func (d *Desk) claim(ctx context.Context, a Actor, c *parley.Conversation) (*par
 		if gerr != nil {
 			return nil, gerr
 		}
-		if now.AssigneeID == a.ID() && now.Status == parley.StatusActive {
+		switch {
+		case now.AssigneeID == a.ID() && now.Status == parley.StatusActive:
 			return now, nil
+		case now.Status == parley.StatusClosed:
+			return nil, parley.Errorf(parley.ECONFLICT, "The conversation is closed.")
+		case now.Status == parley.StatusWaiting && now.AssigneeID == "":
+			return nil, parley.Errorf(parley.ECONFLICT, "You already have your maximum of %d conversations.", a.User.MaxChats)
 		}
 		return nil, parley.Errorf(parley.ECONFLICT, "Another agent took this conversation.")
 	}
@@ -376,52 +380,12 @@ func (d *Desk) Assign(ctx context.Context, a Actor, id, assigneeID string) (*par
 		}
 	}
 	d.conversationChanged(ctx, c, got, ChangeAssigned)
-	return got, nil
-}
-
-// Transfer hands a conversation to another agent with a reason, recording
-// the transfer and a line in the timeline. Agents transfer their own; senior
-// agents and above any. EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID,
-// ECONFLICT (closed, or reassigned meanwhile).
-func (d *Desk) Transfer(ctx context.Context, a Actor, id, toAgentID, reason string) (*parley.Conversation, error) {
-	const op = "desk.Transfer"
-	c, err := d.authorized(ctx, a, ConversationTransfer, op, id)
-	if err != nil {
-		return nil, err
-	}
-	if c.Status == parley.StatusClosed {
-		return nil, parley.Errorf(parley.ECONFLICT, "The conversation is closed.")
-	}
-	to, err := d.agent(ctx, op, toAgentID, "toAgentId")
-	if err != nil {
-		return nil, err
-	}
-	if to.ID == c.AssigneeID {
-		return nil, parley.Errorf(parley.EINVALID, "The conversation is already assigned to %s.", to.Name)
-	}
-	t := &parley.Transfer{ConversationID: c.ID, FromAgentID: c.AssigneeID, ToAgentID: to.ID, ByUserID: a.ID(), Reason: reason}
-	if err := t.Validate(); err != nil {
-		return nil, err
-	}
-	note := &parley.Message{ConversationID: c.ID, SenderType: parley.SenderSystem, Kind: parley.KindSystem,
-		Content: fmt.Sprintf("%s transferred the conversation to %s.", a.User.Name, to.Name)}
-	got, err := d.store.TransferConversation(ctx, t, note)
-	if err != nil {
-		switch parley.ErrorCode(err) {
-		case parley.ECONFLICT:
-			return nil, errChanged
-		case parley.ENOTFOUND:
-			return nil, notFound("Conversation")
-		case parley.EINVALID:
-			return nil, err
+	if c.AssigneeID != "" || assigneeID == "" {
+		d.drainQueue(ctx)
+		if cur, err := d.store.GetConversation(ctx, id); err == nil {
+			got = cur
 		}
-		return nil, wrap(op, err)
 	}
-	if _, err := d.store.JoinConversation(ctx, c.ID, to.ID, parley.ParticipantAgent); err != nil {
-		d.log.Warn("joining a transferred conversation", "conversation", c.ID, "err", err)
-	}
-	d.messageAppended(ctx, got, note)
-	d.conversationChanged(ctx, c, got, ChangeTransferred)
 	return got, nil
 }
 
@@ -467,5 +431,8 @@ func (d *Desk) DeleteConversation(ctx context.Context, a Actor, id string) error
 		return wrap(op, err)
 	}
 	d.conversationChanged(ctx, c, c, ChangeDeleted)
+	if c.Status == parley.StatusActive {
+		d.drainQueue(ctx)
+	}
 	return nil
 }

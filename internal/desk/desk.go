@@ -27,6 +27,17 @@ type Options struct {
 	// within the limits of Files (files.go).
 	Blobs parley.Blobs
 	Files FileLimits
+
+	// AutoAssign offers waiting conversations to available agents
+	// round-robin (assignment.go). cmd/parley turns it on by default.
+	AutoAssign bool
+	// RequeueOnOffline returns an agent's active conversations to the queue
+	// when they go offline. cmd/parley turns it on by default.
+	RequeueOnOffline bool
+	// OfflineGrace, when > 0, sets an agent offline once their last socket
+	// has been closed this long (cmd/parley: 60 s); 0 leaves availability
+	// to the agent alone.
+	OfflineGrace time.Duration
 }
 
 // Desk runs Parley's use cases on a Store.
@@ -41,6 +52,10 @@ type Desk struct {
 	// dummyHash is verified when a sign-in names an unknown email, so that a
 	// missing account takes as long to refuse as a wrong password.
 	dummyHash func() string
+
+	autoAssign       bool
+	requeueOnOffline bool
+	presence         presence
 }
 
 // New returns a Desk on store.
@@ -52,6 +67,10 @@ func New(store parley.Store, opts Options) *Desk {
 		sessionMax:  opts.SessionMax,
 		events:      opts.Events,
 		hasher:      productionHasher,
+
+		autoAssign:       opts.AutoAssign,
+		requeueOnOffline: opts.RequeueOnOffline,
+		presence:         presence{grace: opts.OfflineGrace, gone: map[string]*time.Timer{}},
 	}
 	if d.events == nil {
 		d.events = noEvents{}

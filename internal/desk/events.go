@@ -36,6 +36,9 @@ const (
 	ChangeTransferred = "transferred" // handed from one agent to another
 	ChangeStatus      = "status"      // closed, reopened or requeued
 	ChangeDeleted     = "deleted"     // removed with everything in it
+
+	ChangeAutoAssigned = "auto_assigned" // the server gave it to an available agent (round-robin)
+	ChangeRated        = "rated"         // the visitor rated it
 )
 
 // SessionsEnded names the credentials of one agent that ended.

@@ -30,7 +30,31 @@ func (d *Desk) ListMessages(ctx context.Context, a Actor, id string, q MessageQu
 	}
 	ms, err := d.store.ListMessages(ctx, c.ID, parley.MessageFilter{AfterSeq: q.After, BeforeSeq: q.Before,
 		Limit: q.Limit, ExcludeNotes: a.IsVisitor()})
-	return ms, wrap(op, err)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return VisibleMessages(a, ms), nil
+}
+
+// MaySee reports whether a may be shown message m of a conversation they
+// see: private notes are for agents only, whatever path shows them.
+func (a Actor) MaySee(m *parley.Message) bool { return m.Kind != parley.KindNote || a.IsAgent() }
+
+// VisibleMessages returns the messages of ms that a may be shown, in
+// order. Every path that gives messages to a caller (lists, resumes,
+// exports) goes through it, so a note never reaches a visitor even if a
+// store were to return one.
+func VisibleMessages(a Actor, ms []*parley.Message) []*parley.Message {
+	out := ms[:0:0]
+	for _, m := range ms {
+		if a.MaySee(m) {
+			out = append(out, m)
+		}
+	}
+	if len(out) == len(ms) {
+		return ms
+	}
+	return out
 }
 
 // Outgoing is a message a caller sends.

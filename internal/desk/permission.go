@@ -32,6 +32,19 @@ const (
 	TokenAll             Action = "token.all"             // list and revoke everyone's API tokens
 )
 
+// The actions of the agents' workflow.
+const (
+	ConversationTransferForce Action = "conversation.transfer_force" // transfer to an agent who is offline or full
+	ConversationHistory       Action = "conversation.history"        // read a conversation's transfers
+	ConversationPin           Action = "conversation.pin"            // pin SOP documents to a conversation, list its pins
+	ConversationRate          Action = "conversation.rate"           // rate a closed conversation (the visitor, once)
+	QuickReplyOwn             Action = "quickreply.own"              // use shared quick replies; manage one's own
+	QuickReplyShared          Action = "quickreply.shared"           // create, change, delete shared quick replies
+	SOPRead                   Action = "sop.read"                    // search and read SOP documents and their versions
+	SOPEdit                   Action = "sop.edit"                    // create, change, delete SOP documents
+	ReportView                Action = "report.view"                 // read the reports
+)
+
 // Scope limits an allowed action to some resources.
 type Scope int
 
@@ -84,6 +97,16 @@ var Permissions = map[Action]Rule{
 	SelfManage:           {Roles: [4]Scope{Own, Own, Own, Own}},
 	TokenOwn:             {Roles: [4]Scope{Own, Own, Own, Own}},
 	TokenAll:             {Roles: [4]Scope{Deny, Deny, Deny, All}},
+
+	ConversationTransferForce: {Roles: [4]Scope{Deny, Deny, All, All}},
+	ConversationHistory:       {Roles: [4]Scope{Visible, All, All, All}},
+	ConversationPin:           {Roles: [4]Scope{Visible, All, All, All}},
+	ConversationRate:          {Visitor: Own},
+	QuickReplyOwn:             {Roles: [4]Scope{Own, Own, Own, Own}},
+	QuickReplyShared:          {Roles: [4]Scope{Deny, Deny, All, All}},
+	SOPRead:                   {Roles: [4]Scope{All, All, All, All}},
+	SOPEdit:                   {Roles: [4]Scope{Deny, Deny, All, All}},
+	ReportView:                {Roles: [4]Scope{Deny, Deny, All, All}},
 }
 
 // ActionOrder lists the actions in the order docs/roles.md shows them.
@@ -92,6 +115,8 @@ var ActionOrder = []Action{
 	ConversationClaim, ConversationStatus, ConversationTransfer, ConversationAssign,
 	ConversationDelete, InboxOfOthers, CustomerView, CustomerList, UserView, UserManage,
 	SelfManage, TokenOwn, TokenAll,
+	ConversationTransferForce, ConversationHistory, ConversationPin, ConversationRate,
+	QuickReplyOwn, QuickReplyShared, SOPRead, SOPEdit, ReportView,
 }
 
 // scope returns how far actor a may do act: Deny for anonymous callers and

@@ -154,6 +154,7 @@ func (d *Desk) UpdateUser(ctx context.Context, a Actor, id string, ch UserChange
 		}
 		return nil, wrap(op, err)
 	}
+	d.availabilityChanged(ctx, old, u)
 	if ch.Password != nil || u.Role != old.Role || u.Disabled && !old.Disabled {
 		keep := ""
 		if u.ID == a.User.ID && a.Session != nil {

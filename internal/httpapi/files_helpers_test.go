@@ -63,7 +63,8 @@ func (e *env) openBlobs(kind string) parley.Blobs {
 
 // newDesk builds the desk as cmd/parley does, with the socket when asked.
 func (e *env) newDesk(o envOptions) *desk.Desk {
-	opts := desk.Options{Blobs: e.blobs, Files: o.files}
+	opts := o.desk
+	opts.Blobs, opts.Files = e.blobs, o.files
 	if !o.realtime {
 		return desk.New(e.store, opts)
 	}

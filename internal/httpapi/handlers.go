@@ -287,6 +287,7 @@ func assignConversation(s *Server, w http.ResponseWriter, r *http.Request, a des
 type transferRequest struct {
 	ToAgentID string `json:"toAgentId"`
 	Reason    string `json:"reason"`
+	Force     bool   `json:"force"`
 }
 
 func transferConversation(s *Server, w http.ResponseWriter, r *http.Request, a desk.Actor) error {
@@ -297,7 +298,7 @@ func transferConversation(s *Server, w http.ResponseWriter, r *http.Request, a d
 	if err := requireField("toAgentId", in.ToAgentID); err != nil {
 		return err
 	}
-	c, err := s.desk.Transfer(r.Context(), a, r.PathValue("id"), in.ToAgentID, in.Reason)
+	c, err := s.desk.Transfer(r.Context(), a, r.PathValue("id"), desk.TransferInput{ToAgentID: in.ToAgentID, Reason: in.Reason, Force: in.Force})
 	if err != nil {
 		return err
 	}

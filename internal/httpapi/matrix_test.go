@@ -126,6 +126,7 @@ var builders = map[string]builder{
 		return jsonCall("/api/conversations/"+id.conv+"/assign", map[string]string{"assigneeId": e.users["agent_unassigned"].ID})
 	}},
 	"POST /api/conversations/{id}/transfer": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
+		e.online("agent_unassigned") // a transfer goes to an agent who takes chats
 		return jsonCall("/api/conversations/"+id.conv+"/transfer", map[string]string{"toAgentId": e.users["agent_unassigned"].ID, "reason": "shift ends"})
 	}},
 	"POST /api/conversations/{id}/read": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {

@@ -71,7 +71,7 @@ func Routes() []Route {
 	public := func(st string) Access { return row(st, st, st, st, st, st, st, st, st) }
 	agentsOnly := func(st string) Access { return row("401", "403", "403", st, st, st, st, st, "401") }
 	conversation := row("401", "200/404", "404/200", "200/404", "404", "200", "200", "200", "401")
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Pattern: "/healthz", Summary: "Liveness (no database)", Public: true, Access: public("200"), handle: health},
 		{Method: "GET", Pattern: "/readyz", Summary: "Readiness (database answers)", Public: true, Access: public("200"), handle: ready},
 		{Method: "GET", Pattern: "/api/openapi.json", Summary: "This API's OpenAPI 3.1 description", Public: true, Access: public("200"), handle: openAPI},
@@ -128,5 +128,5 @@ func Routes() []Route {
 		{Method: "POST", Pattern: "/api/tokens", Summary: "Create an API token (shown once)", Access: agentsOnly("201"), handle: createToken},
 		{Method: "DELETE", Pattern: "/api/tokens/{id}", Summary: "Revoke an API token",
 			Access: row("401", "403", "403", "204/404", "404", "404", "404", "204", "401"), handle: revokeToken},
-	}
+	}, workflowRoutes(agentsOnly, conversation)...)
 }

@@ -130,6 +130,7 @@ type envOptions struct {
 	files desk.FileLimits
 	// realtime, when set, serves the socket as cmd/parley wires it.
 	realtime bool
+	desk     desk.Options // the workflow switches (AutoAssign, ...)
 }
 
 func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env {
@@ -139,6 +140,7 @@ func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env
 	e := &env{t: t, store: st}
 	e.blobs = e.openBlobs(o.blobs)
 	d := e.newDesk(o)
+	t.Cleanup(d.Close)
 	created, _, err := d.Bootstrap(ctx, "admin@example.com", password)
 	if err != nil || !created {
 		t.Fatalf("Bootstrap: %v %v", created, err)

@@ -153,10 +153,15 @@ func (s *Store) CreateSOP(ctx context.Context, d *parley.SOPDocument) error {
 		return err
 	}
 	now := parley.Now()
-	_, err := s.pool.Exec(ctx, `INSERT INTO sop_documents (`+sopColumns+`) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $7)`,
-		d.ID, d.Title, d.Body, tagsArg(d.Tags), d.CreatedBy, d.UpdatedBy, now)
+	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sop_documents (`+sopColumns+`) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $7)`,
+			d.ID, d.Title, d.Body, tagsArg(d.Tags), d.CreatedBy, d.UpdatedBy, now); err != nil {
+			return err
+		}
+		return keepSOPVersion(ctx, tx, d.ID, 1, d.Title, d.Body, d.Tags, d.UpdatedBy, now)
+	})
 	if err != nil {
-		return translate(op, err)
+		return err
 	}
 	d.Version, d.CreatedAt, d.UpdatedAt = 1, now, now
 	return nil
@@ -229,7 +234,10 @@ func (s *Store) UpdateSOP(ctx context.Context, id string, up parley.SOPUpdate) (
 		d, err = scanSOP(tx.QueryRow(ctx, `UPDATE sop_documents SET title = $2, body = $3, tags = $4,
 			version = version + 1, updated_by = $5, updated_at = $6 WHERE id = $1 RETURNING `+sopColumns,
 			id, d.Title, d.Body, tagsArg(d.Tags), d.UpdatedBy, parley.Now()))
-		return err
+		if err != nil {
+			return err
+		}
+		return keepSOPVersion(ctx, tx, d.ID, d.Version, d.Title, d.Body, d.Tags, d.UpdatedBy, d.UpdatedAt)
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,12 +87,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, createMigrations); err != nil {
 				return err
 			}
-			var current int
-			if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+			if err != nil {
 				return err
 			}
+			done, err := pgx.CollectRows(rows, pgx.RowTo[int])
+			if err != nil {
+				return err
+			}
+			// By set, not by the highest version, as SQLite does: a
+			// migration numbered below one already applied still runs.
 			for i := range ms {
-				if ms[i].version > current {
+				if !slices.Contains(done, ms[i].version) {
 					applied = &ms[i]
 					break
 				}
@@ -102,7 +109,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, applied.sql); err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", applied.version, applied.name, err)
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
+			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
 				applied.version, applied.name)
 			return err
 		})

@@ -95,11 +95,20 @@ func (s *deskService) MarkRead(ctx context.Context, p Principal, id string, seq 
 }
 
 // Connected and Disconnected keep a visitor's last seen: when they came,
-// and when their last socket left.
+// and when their last socket left. For agents they start and stop the
+// countdown that takes a disconnected agent offline (desk.OfflineGrace).
 func (s *deskService) Connected(ctx context.Context, p Principal) error {
+	if p.IsAgent() {
+		s.d.AgentConnected(ctx, actor(p))
+		return nil
+	}
 	return s.d.VisitorSeen(ctx, actor(p))
 }
 
 func (s *deskService) Disconnected(ctx context.Context, p Principal) error {
+	if p.IsAgent() {
+		s.d.AgentDisconnected(ctx, actor(p))
+		return nil
+	}
 	return s.d.VisitorSeen(ctx, actor(p))
 }

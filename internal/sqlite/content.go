@@ -203,8 +203,14 @@ func (s *Store) CreateSOP(ctx context.Context, d *parley.SOPDocument) error {
 		return &parley.Error{Code: parley.EINVALID, Op: op, Message: "tags cannot be encoded", Err: err}
 	}
 	now := parley.Now()
-	if _, err := s.exec(ctx, op, `INSERT INTO sop_documents (`+sopColumns+`) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`,
-		d.ID, d.Title, d.Body, tags, d.CreatedBy, d.UpdatedBy, micros(now), micros(now)); err != nil {
+	err = s.write(ctx, op, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sop_documents (`+sopColumns+`) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+			d.ID, d.Title, d.Body, tags, d.CreatedBy, d.UpdatedBy, micros(now), micros(now)); err != nil {
+			return err
+		}
+		return keepSOPVersion(ctx, tx, d.ID, 1, d.Title, d.Body, tags, d.UpdatedBy, now)
+	})
+	if err != nil {
 		return authorNotFound(op, err)
 	}
 	d.Version, d.CreatedAt, d.UpdatedAt = 1, now, now
@@ -290,6 +296,9 @@ func (s *Store) UpdateSOP(ctx context.Context, id string, up parley.SOPUpdate) (
 		if _, err := tx.ExecContext(ctx, `UPDATE sop_documents SET title = ?, body = ?, tags = ?, version = ?,
 			updated_by = ?, updated_at = ? WHERE id = ?`,
 			d.Title, d.Body, tags, d.Version, d.UpdatedBy, micros(d.UpdatedAt), id); err != nil {
+			return authorNotFound(op, err)
+		}
+		if err := keepSOPVersion(ctx, tx, id, d.Version, d.Title, d.Body, tags, d.UpdatedBy, d.UpdatedAt); err != nil {
 			return authorNotFound(op, err)
 		}
 		out = d
