@@ -43,9 +43,10 @@ async function app(name, html, aliases) {
       manifest: `manifest-${name}.json`,
       rollupOptions: {
         input: join(root, html),
-        // Radix marks its modules "use client" for server rendering; meaningless here.
+        // Radix marks its modules "use client" for server rendering (meaningless
+        // here), and a loaded machine makes plugin timings noisy.
         onwarn(w, warn) {
-          if (w.code !== "MODULE_LEVEL_DIRECTIVE") warn(w);
+          if (w.code !== "MODULE_LEVEL_DIRECTIVE" && w.code !== "PLUGIN_TIMINGS") warn(w);
         },
       },
     },

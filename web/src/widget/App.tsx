@@ -33,9 +33,9 @@ export function App({ c }: { c: WidgetController }) {
         <div className="flex-1" aria-busy="true" />
       ) : c.phase === "intro" ? (
         <Intro c={c} />
-      ) : (
+      ) : c.sync ? (
         <Timeline c={c} />
-      )}
+      ) : null}
       {c.phase !== "loading" && <Composer c={c} />}
     </div>
   );
@@ -205,7 +205,7 @@ function Timeline({ c }: { c: WidgetController }) {
   useLayoutEffect(() => {
     const el = ref.current;
     if (el) el.scrollTop = el.scrollHeight;
-  }, [count, c.agentTyping !== null]);
+  }, [count, c.agentTyping !== null, c.open]);
   const closed = c.conversation?.status === "closed";
   let lastOwn = -1;
   for (let i = msgs.length - 1; i >= 0; i--) if (msgs[i].senderType === "customer") {

@@ -275,6 +275,8 @@ export class WidgetController {
     if (this.conversation) this.outbox.clear(this.conversation.id);
     this.conversation = null;
     this.sync = null;
+    this.phase = "intro";
+    this.changed();
     await this.ensureChat();
   }
 

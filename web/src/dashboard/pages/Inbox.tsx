@@ -42,7 +42,7 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
                 <Tabs.Trigger
                   key={v}
                   value={v}
-                  className="flex flex-1 items-center justify-center gap-1 border-b-2 border-transparent px-1 py-2 text-sm text-muted data-[state=active]:border-accent data-[state=active]:font-medium data-[state=active]:text-fg"
+                  className="flex flex-1 items-center justify-center gap-1 border-b-2 border-transparent px-2 py-2 text-sm text-muted data-[state=active]:border-accent data-[state=active]:font-medium data-[state=active]:text-fg"
                 >
                   {labels[v]}
                   <Badge tone={v === "waiting" && (q?.totalCount ?? 0) > 0 ? "accent" : "neutral"} label={`${q?.totalCount ?? 0} conversations`}>
