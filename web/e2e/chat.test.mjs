@@ -255,4 +255,61 @@ describe("widget and dashboard", { skip: !chromiumPath, timeout: 240_000 }, () =
     await p.screenshot({ path: join(art, "widget-fr.png") });
     await ctx.close();
   });
+
+  test("the widget is usable by keyboard alone", async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(host.url + "/");
+    await p.waitForFunction(() => window.ParleyWidget && window.ParleyWidget.readyAt > 0, null, { timeout: T });
+    await p.keyboard.press("Tab");
+    assert.equal(await p.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Open chat");
+    await p.keyboard.press("Enter");
+    const f = p.frameLocator("#parley-widget iframe");
+    await f.getByLabel("Write a message").waitFor({ timeout: T });
+    await p.waitForFunction(() => document.activeElement?.tagName === "IFRAME", null, { timeout: T });
+    await f.locator("#pc-composer:focus").waitFor({ timeout: T });
+    await p.keyboard.type("Typed without a mouse");
+    await p.keyboard.press("Enter");
+    await f.locator("[role=log]").getByText("Typed without a mouse").waitFor({ timeout: T });
+    await p.keyboard.press("Escape");
+    await p.locator("#parley-widget iframe").waitFor({ state: "hidden", timeout: T });
+    assert.equal(await p.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Open chat");
+    await ctx.close();
+  });
+
+  test("an admin adds an agent, who claims a chat; disabling them signs them out", async () => {
+    await agent.getByRole("link", { name: "Users" }).click();
+    await agent.getByRole("button", { name: "Add a user" }).click();
+    const dialog = agent.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("Ada Agent");
+    await dialog.getByLabel("Email").fill("ada@example.com");
+    await dialog.getByLabel(/Password/).fill("ada-password-123");
+    await dialog.getByRole("button", { name: "Add user" }).click();
+    await agent.getByRole("cell", { name: "ada@example.com" }).waitFor({ timeout: T });
+
+    // The admin goes online; the agent list shows it.
+    await agent.getByRole("button", { name: /change availability/ }).click();
+    await agent.getByRole("menuitem", { name: "Online" }).click();
+    await agent.getByRole("button", { name: /Administrator, Online/ }).waitFor({ timeout: T });
+
+    const ctx = await browser.newContext();
+    const ada = await ctx.newPage();
+    await ada.goto(parley.url + "/admin/login");
+    await ada.getByLabel("Email").fill("ada@example.com");
+    await ada.getByLabel("Password").fill("ada-password-123");
+    await ada.getByRole("button", { name: "Sign in" }).click();
+    await ada.getByRole("tab", { name: /Waiting/ }).waitFor({ timeout: T });
+    assert.equal(await ada.getByRole("tab", { name: /^All/ }).count(), 0, "an agent has no All view");
+    assert.equal(await ada.getByRole("link", { name: "Users" }).count(), 0);
+    const item = ada.locator("[data-testid=list-waiting] a", { hasText: "Bonjour, une question" });
+    await item.click();
+    await ada.getByRole("button", { name: "Claim" }).click();
+    await ada.getByText("Assigned to you").waitFor({ timeout: T });
+    await ada.getByRole("tab", { name: /Mine/ }).click();
+    await ada.locator("[data-testid=list-mine] a", { hasText: "Bonjour, une question" }).waitFor({ timeout: T });
+
+    await agent.getByRole("switch", { name: "Ada Agent can sign in" }).click();
+    await ada.waitForURL(/\/admin\/login/, { timeout: T });
+    await ctx.close();
+  });
 });

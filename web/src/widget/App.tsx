@@ -3,12 +3,21 @@ import { dayLabel, sameDay, textOn, timeLabel } from "../shared/format";
 import { formatHours } from "../shared/hours";
 import type { OutboxEntry } from "../shared/outbox";
 import { MessageText } from "../shared/text";
-import type { Message } from "../shared/types";
+import { defaultWidgetConfig, type Message } from "../shared/types";
 import type { WidgetController } from "./controller";
 import { fill, pickLanguage, strings, type Strings } from "./i18n";
 
 const lang = pickLanguage(typeof navigator === "undefined" ? ["en"] : navigator.languages?.length ? navigator.languages : [navigator.language]);
 const t: Strings = strings(lang);
+
+// The server's defaults are English; a site that kept them gets them in the
+// visitor's language.
+function title(c: WidgetController) {
+  return c.config.title === defaultWidgetConfig.title ? t.defaultTitle : c.config.title;
+}
+function greeting(c: WidgetController) {
+  return c.config.greeting === defaultWidgetConfig.greeting ? t.defaultGreeting : c.config.greeting;
+}
 
 export function App({ c }: { c: WidgetController }) {
   useSyncExternalStore(c.subscribe, c.getVersion);
@@ -18,7 +27,7 @@ export function App({ c }: { c: WidgetController }) {
     document.documentElement.lang = lang;
     document.documentElement.style.setProperty("--pc", cfg.color);
     document.documentElement.style.setProperty("--pc-text", textOn(cfg.color));
-    document.title = cfg.title;
+    document.title = title(c);
   }, [cfg.color, cfg.title]);
 
   const onKey = (e: KeyboardEvent) => {
@@ -43,11 +52,11 @@ export function App({ c }: { c: WidgetController }) {
 
 function Header({ c }: { c: WidgetController }) {
   const name = c.agentName();
-  const sub = c.phase !== "chat" ? c.config.greeting : name ? fill(t.agentJoined, { name }) : c.conversation?.status === "waiting" ? t.waiting : "";
+  const sub = c.phase !== "chat" ? "" : name ? fill(t.agentJoined, { name }) : c.conversation?.status === "waiting" ? t.waiting : "";
   return (
     <header className="bg-brand flex items-center gap-3 px-4 py-3">
       <div className="min-w-0 flex-1">
-        <h1 className="truncate text-base font-semibold">{c.config.title}</h1>
+        <h1 className="truncate text-base font-semibold">{title(c)}</h1>
         {sub && <p className="truncate text-sm opacity-90">{sub}</p>}
       </div>
       {c.framed && (
@@ -149,7 +158,7 @@ function Intro({ c }: { c: WidgetController }) {
   const hint = mode === "required" ? t.required : t.optional;
   return (
     <div className="flex-1 overflow-y-auto px-4 py-4">
-      <div className="max-w-[85%] rounded-2xl rounded-tl-sm bg-gray-100 px-3 py-2 text-[15px] whitespace-pre-wrap">{c.config.greeting}</div>
+      <div className="max-w-[85%] rounded-2xl rounded-tl-sm bg-gray-100 px-3 py-2 text-[15px] whitespace-pre-wrap">{greeting(c)}</div>
       {mode !== "off" && !c.visitor && (
         <form onSubmit={submit} className="mt-4 space-y-3" noValidate aria-label={t.startTitle}>
           <div>
@@ -214,7 +223,7 @@ function Timeline({ c }: { c: WidgetController }) {
     }
   return (
     <div ref={ref} className="flex-1 overflow-y-auto px-3 py-3">
-      <div className="mb-3 max-w-[85%] rounded-2xl rounded-tl-sm bg-gray-100 px-3 py-2 text-[15px] whitespace-pre-wrap">{c.config.greeting}</div>
+      <div className="mb-3 max-w-[85%] rounded-2xl rounded-tl-sm bg-gray-100 px-3 py-2 text-[15px] whitespace-pre-wrap">{greeting(c)}</div>
       <div role="log" aria-live="polite" aria-label={t.messages} className="space-y-1">
         {msgs.map((m, i) => (
           <Row key={m.seq} c={c} m={m} prev={msgs[i - 1]} showStatus={i === lastOwn && pending.length === 0} />

@@ -2,6 +2,8 @@
 // picked from the browser (navigator.languages); English is the fallback.
 
 const en = {
+  defaultTitle: "Chat with us",
+  defaultGreeting: "Hi! How can we help?",
   openChat: "Open chat",
   minimize: "Close chat",
   startTitle: "Start a chat",
@@ -47,6 +49,8 @@ const en = {
 export type Strings = typeof en;
 
 const fr: Strings = {
+  defaultTitle: "Discutons",
+  defaultGreeting: "Bonjour ! Comment pouvons-nous vous aider ?",
   openChat: "Ouvrir le chat",
   minimize: "Fermer le chat",
   startTitle: "Commencer une discussion",
