@@ -25,6 +25,8 @@ type Config struct {
 	AdminPassword     string        // PARLEY_ADMIN_PASSWORD; empty: generated and printed once
 	TrustedProxies    string        // PARLEY_TRUSTED_PROXIES: comma-separated CIDRs or addresses
 	AllowedOrigins    string        // PARLEY_ALLOWED_ORIGINS: other origins whose pages may use an agent's session on /ws
+	NATSURL           string        // PARLEY_NATS_URL, -nats-url: empty runs one node with an in-process broker
+	NATSPrefix        string        // PARLEY_NATS_PREFIX, -nats-prefix: subject prefix of this installation
 	LogLevel          string        // PARLEY_LOG_LEVEL: debug, info, warn, error
 	LogFormat         string        // PARLEY_LOG_FORMAT: text or json
 	ShutdownTimeout   time.Duration // PARLEY_SHUTDOWN_TIMEOUT
@@ -39,6 +41,7 @@ func defaultConfig() Config {
 		DataDir:           "./data",
 		SQLiteSynchronous: "NORMAL",
 		AdminEmail:        "admin@localhost",
+		NATSPrefix:        "parley",
 		LogLevel:          "info",
 		LogFormat:         "text",
 		ShutdownTimeout:   15 * time.Second,
@@ -60,6 +63,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_ADMIN_PASSWORD", &c.AdminPassword},
 		{"PARLEY_TRUSTED_PROXIES", &c.TrustedProxies},
 		{"PARLEY_ALLOWED_ORIGINS", &c.AllowedOrigins},
+		{"PARLEY_NATS_URL", &c.NATSURL},
+		{"PARLEY_NATS_PREFIX", &c.NATSPrefix},
 		{"PARLEY_LOG_LEVEL", &c.LogLevel},
 		{"PARLEY_LOG_FORMAT", &c.LogFormat},
 	}
@@ -83,6 +88,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite synchronous setting: NORMAL or FULL (PARLEY_SQLITE_SYNCHRONOUS)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed (PARLEY_TRUSTED_PROXIES)")
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated origins (https://host or host patterns like *.example.com) whose pages may use an agent's session on the socket (PARLEY_ALLOWED_ORIGINS)")
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server URL(s), comma-separated, to run several nodes; empty: one node (PARLEY_NATS_URL)")
+	fs.StringVar(&c.NATSPrefix, "nats-prefix", c.NATSPrefix, "NATS subject prefix, to share a NATS server between installations (PARLEY_NATS_PREFIX)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM (PARLEY_SHUTDOWN_TIMEOUT)")
@@ -106,6 +113,12 @@ func (c *Config) validate() error {
 	c.SQLiteSynchronous = strings.ToUpper(c.SQLiteSynchronous)
 	if c.SQLiteSynchronous != "NORMAL" && c.SQLiteSynchronous != "FULL" {
 		errs = append(errs, fmt.Errorf("sqlite synchronous must be NORMAL or FULL, not %q", c.SQLiteSynchronous))
+	}
+	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
+		errs = append(errs, errors.New("nats url must start with nats:// or tls://"))
+	}
+	if c.NATSURL != "" && !c.isPostgres() {
+		errs = append(errs, errors.New("several nodes (PARLEY_NATS_URL) need a shared PostgreSQL database (PARLEY_DATABASE_URL=postgres://...)"))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

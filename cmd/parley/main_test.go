@@ -71,6 +71,14 @@ func TestLoadConfig(t *testing.T) {
 				}
 			}},
 		{name: "bad origin pattern", env: map[string]string{"PARLEY_ALLOWED_ORIGINS": "[x"}, wantErr: "allowed origin"},
+		{name: "nats with postgres", env: map[string]string{"PARLEY_NATS_URL": "nats://127.0.0.1:4222", "PARLEY_DATABASE_URL": "postgres://u@h/db"},
+			check: func(t *testing.T, c Config) {
+				if c.NATSURL != "nats://127.0.0.1:4222" || c.NATSPrefix != "parley" {
+					t.Errorf("nats %q prefix %q", c.NATSURL, c.NATSPrefix)
+				}
+			}},
+		{name: "nats needs postgres", env: map[string]string{"PARLEY_NATS_URL": "nats://127.0.0.1:4222"}, wantErr: "shared PostgreSQL"},
+		{name: "bad nats url", env: map[string]string{"PARLEY_NATS_URL": "http://x", "PARLEY_DATABASE_URL": "postgres://u@h/db"}, wantErr: "nats://"},
 		{name: "bad proxy", env: map[string]string{"PARLEY_TRUSTED_PROXIES": "nope"}, wantErr: "trusted proxy"},
 		{name: "bad synchronous", env: map[string]string{"PARLEY_SQLITE_SYNCHRONOUS": "OFF"}, wantErr: "synchronous"},
 		{name: "bad log level", args: []string{"-log-level", "loud"}, wantErr: "log level"},

@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/internal/desk"
 	"github.com/parleychat/parley/internal/httpapi"
 	"github.com/parleychat/parley/internal/memory"
+	"github.com/parleychat/parley/internal/nats"
 	"github.com/parleychat/parley/internal/realtime"
 	"github.com/parleychat/parley/web"
 )
@@ -35,7 +38,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 
-	broker := memory.NewBroker()
+	broker, err := openBroker(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
 	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker)})
 	created, generated, err := d.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
@@ -108,6 +115,26 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// closingBroker is a parley.Broker the server closes at the end.
+type closingBroker interface {
+	parley.Broker
+	Close() error
+}
+
+// memoryBroker is the single node's broker; it holds nothing to close.
+type memoryBroker struct{ *memory.Broker }
+
+func (memoryBroker) Close() error { return nil }
+
+// openBroker returns NATS when configured (several nodes), otherwise the
+// in-process broker of a single node.
+func openBroker(cfg Config, log *slog.Logger) (closingBroker, error) {
+	if cfg.NATSURL == "" {
+		return memoryBroker{memory.NewBroker()}, nil
+	}
+	return nats.Open(cfg.NATSURL, nats.Options{Prefix: cfg.NATSPrefix, Logger: log})
 }
 
 // adminLogin returns the line that tells the operator how to sign in.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parleychat/parley"
 )
@@ -36,7 +37,7 @@ func (e *env) login(email, pw string, extra map[string]string) (cred, resp) {
 
 func TestLoginSessionCookie(t *testing.T) {
 	eachStore(t, func(t *testing.T, open func(testing.TB) parley.Store) {
-		e := newEnv(t, open, envOptions{proxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+		e := newEnv(t, open, envOptions{proxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, clock: frozenClock()})
 		c1, r := e.login("agent_assigned@example.com", password, nil)
 		want(t, r, 200, "login")
 		var ck *http.Cookie
@@ -255,8 +256,16 @@ func TestLoginBruteForce(t *testing.T) {
 	t.Run("per_account", func(t *testing.T) { eachStore(t, loginLimitPerAccount) })
 }
 
+// frozenClock returns a clock that always tells the time it was made.
+func frozenClock() func() time.Time {
+	t0 := time.Now()
+	return func() time.Time { return t0 }
+}
+
 func loginLimitPerIP(t *testing.T, open func(testing.TB) parley.Store) {
-	e := newEnv(t, open, envOptions{}) // no trusted proxy: X-Forwarded-For is ignored
+	// No trusted proxy: X-Forwarded-For is ignored. The limiters' clock
+	// stands still, so no token comes back however slowly the logins run.
+	e := newEnv(t, open, envOptions{clock: frozenClock()})
 	// Per IP: different accounts, rotating X-Forwarded-For.
 	limited := 0
 	for i := 0; i < 14; i++ {
@@ -281,7 +290,7 @@ func loginLimitPerIP(t *testing.T, open func(testing.TB) parley.Store) {
 
 func loginLimitPerAccount(t *testing.T, open func(testing.TB) parley.Store) {
 	// Per account, even from many (trusted-proxy-reported) addresses.
-	e := newEnv(t, open, envOptions{proxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	e := newEnv(t, open, envOptions{proxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, clock: frozenClock()})
 	limited := 0
 	for i := 0; i < 8; i++ {
 		_, r := e.login("team_lead@example.com", "wrong password!",

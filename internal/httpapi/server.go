@@ -26,6 +26,9 @@ type Options struct {
 	UI             http.Handler   // serves everything not under /api, /healthz, /readyz, /ws; may be nil
 	Realtime       http.Handler   // serves /ws (internal/realtime); may be nil
 	Version        string
+	// Clock is what the rate limiters read the time from; nil: time.Now.
+	// Tests freeze it so that refills never depend on how fast they run.
+	Clock func() time.Time
 }
 
 // SessionCookie is the name of the agents' session cookie.
@@ -81,6 +84,11 @@ func New(opts Options) *Server {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock != nil {
+		for _, l := range []*limiter{s.loginIP, s.loginAccount, s.visitorIP} {
+			l.now = opts.Clock
+		}
 	}
 	for _, rt := range Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.endpoint(rt))

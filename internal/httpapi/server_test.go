@@ -119,6 +119,7 @@ type env struct {
 
 type envOptions struct {
 	proxies []netip.Prefix
+	clock   func() time.Time // the rate limiters' clock; nil: time.Now
 }
 
 func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env {
@@ -155,7 +156,7 @@ func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env
 	}
 	e.users["disabled"] = dis
 	e.api = httpapi.New(httpapi.Options{Desk: d, Store: st, Logger: slog.New(slog.DiscardHandler),
-		TrustedProxies: o.proxies, Version: "test"})
+		TrustedProxies: o.proxies, Version: "test", Clock: o.clock})
 	e.srv = httptest.NewServer(e.api)
 	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 	t.Cleanup(func() {
