@@ -31,6 +31,11 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
     closed: useConversations("closed"),
   };
 
+  const waiting = queries.waiting.data?.totalCount ?? 0;
+  useEffect(() => {
+    document.title = waiting > 0 ? `(${waiting}) Parley` : "Parley";
+  }, [waiting]);
+
   return (
     <div className="flex h-full">
       <section aria-label="Conversations" className={cn("flex w-full flex-col border-r border-line bg-panel md:w-80 md:shrink-0", conversationId && "hidden md:flex")}>
