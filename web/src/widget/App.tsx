@@ -331,12 +331,11 @@ function Composer({ c }: { c: WidgetController }) {
   const closed = c.conversation?.status === "closed";
   const blocked = c.phase === "intro" && c.config.preChatForm === "required" && !c.visitor;
   const disabled = closed || blocked;
+  // Opening the chat puts the cursor in the composer (state, not an event, so
+  // an "open" that arrives before this effect runs is not missed).
   useEffect(() => {
-    const focus = () => ref.current?.focus();
-    window.addEventListener("parley:opened", focus);
-    if (!c.framed) focus();
-    return () => window.removeEventListener("parley:opened", focus);
-  }, []);
+    if (c.open) ref.current?.focus();
+  }, [c.open]);
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;

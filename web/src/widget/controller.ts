@@ -73,6 +73,7 @@ export class WidgetController {
   private typingExpireTimer: ReturnType<typeof setTimeout> | null = null;
   private flushTimer: ReturnType<typeof setInterval> | null = null;
   private starting: Promise<void> | null = null;
+  private reloadWhenOnline = false;
   private readSeq = 0;
   private api = makeApi({ token: () => this.visitor?.token ?? null });
 
@@ -130,21 +131,27 @@ export class WidgetController {
     } catch (e) {
       if (!isMissingEndpoint(e)) console.warn("parley: widget settings unavailable, using defaults");
     }
-    if (this.visitor) {
-      try {
-        const page = await this.api<{ conversations: Conversation[] }>("GET", "/api/conversations?limit=1");
-        const c = page.conversations[0];
-        if (c) await this.enter(c);
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 401) this.forgetVisitor();
-      }
-    }
+    await this.loadConversation();
     if (this.phase === "loading") this.phase = "intro";
     // Something typed offline before the chat existed: send it now.
     if (!this.conversation && this.outbox.all().some((e) => !e.conversationId)) void this.ensureChat();
     this.changed();
     this.toHost({ type: "ready", color: this.config.color, position: this.config.position, title: this.config.title });
     this.sendContext();
+  }
+
+  /** A returning visitor's latest conversation. Offline, it is tried again when back. */
+  private async loadConversation() {
+    if (!this.visitor || this.conversation) return;
+    this.reloadWhenOnline = false;
+    try {
+      const page = await this.api<{ conversations: Conversation[] }>("GET", "/api/conversations?limit=1");
+      const c = page.conversations[0];
+      if (c && !this.conversation) await this.enter(c);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) this.forgetVisitor();
+      else if (e instanceof ApiError && e.code === "network") this.reloadWhenOnline = true;
+    }
   }
 
   private forgetVisitor() {
@@ -168,7 +175,7 @@ export class WidgetController {
       onChange: () => this.afterTimelineChange(),
     });
     this.sync = sync;
-    this.outbox.adopt(c.id);
+    if (c.status !== "closed") this.outbox.adopt(c.id);
     if (c.lastSeq > 0) {
       try {
         const page = await this.api<{ messages: Message[] }>("GET", `/api/conversations/${c.id}/messages?before=${c.lastSeq + 1}&limit=200`);
@@ -211,7 +218,13 @@ export class WidgetController {
 
   private onNetwork = () => {
     this.online = navigator.onLine;
-    if (this.online && !this.conversation && this.outbox.all().length) void this.ensureChat();
+    if (this.online && this.reloadWhenOnline) {
+      void this.loadConversation().then(() => {
+        if (this.conversation?.status !== "closed" && this.conversation) return this.changed();
+        if (this.outbox.all().some((e) => !e.conversationId)) void this.ensureChat();
+        this.changed();
+      });
+    } else if (this.online && !this.conversation && this.outbox.all().length) void this.ensureChat();
     this.changed();
   };
 
@@ -455,7 +468,6 @@ export class WidgetController {
         this.open = true;
         this.markRead();
         this.changed();
-        window.dispatchEvent(new Event("parley:opened"));
         break;
       case "closed":
         this.open = false;

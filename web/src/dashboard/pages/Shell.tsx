@@ -16,6 +16,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const { user, can } = useSession();
   const [loc] = useLocation();
   const [theme, setTheme] = useState<Theme>(savedTheme());
+  const [sound, setSound] = useState(() => localStorage.getItem("parley.sound") !== "off");
   const qc = useQueryClient();
 
   const availability = useMutation({
@@ -84,6 +85,15 @@ export function Shell({ children }: { children: ReactNode }) {
                 </MenuItem>
               ))}
               <MenuSeparator />
+              <MenuItem
+                onSelect={() => {
+                  const next = !sound;
+                  localStorage.setItem("parley.sound", next ? "on" : "off");
+                  setSound(next);
+                }}
+              >
+                {sound ? "Turn off the sound for new chats" : "Turn on the sound for new chats"}
+              </MenuItem>
               <MenuItem onSelect={() => logout.mutate()}>Sign out</MenuItem>
             </MenuContent>
           </Menu>
