@@ -312,4 +312,16 @@ describe("widget and dashboard", { skip: !chromiumPath, timeout: 240_000 }, () =
     await ada.waitForURL(/\/admin\/login/, { timeout: T });
     await ctx.close();
   });
+
+  test("the settings page shows the snippet to paste", async () => {
+    await agent.getByRole("link", { name: "Settings" }).click();
+    const snippet = await agent.getByTestId("snippet").textContent({ timeout: T });
+    assert.match(snippet, /<script async src="http:\/\/127\.0\.0\.1:\d+\/widget\.js"><\/script>/);
+    await agent.getByRole("link", { name: "Users" }).click();
+    await agent.getByRole("cell", { name: "ada@example.com" }).waitFor({ timeout: T });
+    await agent.screenshot({ path: join(art, "dashboard-users.png") });
+    await agent.getByRole("link", { name: "Settings" }).click();
+    await agent.getByTestId("snippet").waitFor({ timeout: T });
+    await agent.screenshot({ path: join(art, "dashboard-settings.png"), fullPage: true });
+  });
 });
