@@ -26,7 +26,9 @@ describe("widget and dashboard", { skip: !chromiumPath, timeout: 240_000 }, () =
   before(async () => {
     const { chromium } = await import("playwright-core");
     art = ensureArtifacts();
-    parley = await startParley();
+    // These tests take waiting chats by hand (claim); round-robin assignment
+    // would hand them to whichever agent goes online first.
+    parley = await startParley({ PARLEY_AUTO_ASSIGN: "off" });
     host = await startHost(parley.url);
     // Playwright gives the browser a fresh temporary profile (user-data dir).
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });

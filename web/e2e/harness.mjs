@@ -33,8 +33,8 @@ function freePort() {
 
 export const ADMIN = { email: "admin@example.com", password: "e2e-password-1234" };
 
-/** Starts bin/parley; resolves once /readyz answers. */
-export async function startParley() {
+/** Starts bin/parley with extra environment variables; resolves once /readyz answers. */
+export async function startParley(extraEnv = {}) {
   const bin = join(repo, "bin", "parley");
   if (!existsSync(bin)) throw new Error("bin/parley is missing: run make build first");
   const port = await freePort();
@@ -48,6 +48,7 @@ export async function startParley() {
       PARLEY_ADMIN_EMAIL: ADMIN.email,
       PARLEY_ADMIN_PASSWORD: ADMIN.password,
       PARLEY_LOG_LEVEL: "warn",
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
