@@ -89,6 +89,7 @@ func DefaultSettings() *Settings {
 			Position:    PositionRight,
 			PreChatForm: PreChatOptional,
 		},
+		AllowedOrigins: []string{},
 	}
 }
 
