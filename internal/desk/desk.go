@@ -23,6 +23,9 @@ type Options struct {
 	SessionMax time.Duration
 	// Events hears of every committed change (nil: nobody does).
 	Events Events
+	// Locator finds the country of visitors' addresses (nil: locations are
+	// not looked up).
+	Locator Locator
 }
 
 // Desk runs Parley's use cases on a Store.
@@ -32,6 +35,7 @@ type Desk struct {
 	sessionIdle time.Duration
 	sessionMax  time.Duration
 	events      Events
+	locator     Locator
 	hasher      passwordHasher
 	// dummyHash is verified when a sign-in names an unknown email, so that a
 	// missing account takes as long to refuse as a wrong password.
@@ -46,6 +50,7 @@ func New(store parley.Store, opts Options) *Desk {
 		sessionIdle: opts.SessionIdle,
 		sessionMax:  opts.SessionMax,
 		events:      opts.Events,
+		locator:     opts.Locator,
 		hasher:      productionHasher,
 	}
 	if d.events == nil {

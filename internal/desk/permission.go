@@ -32,6 +32,13 @@ const (
 	TokenAll             Action = "token.all"             // list and revoke everyone's API tokens
 )
 
+// Widget settings and the visitor's own profile.
+const (
+	SettingsView   Action = "settings.view"   // read the widget settings, allowed origins, business hours
+	SettingsManage Action = "settings.manage" // change them
+	VisitorSelf    Action = "visitor.self"    // a visitor reads and updates their own profile and context
+)
+
 // Scope limits an allowed action to some resources.
 type Scope int
 
@@ -84,6 +91,10 @@ var Permissions = map[Action]Rule{
 	SelfManage:           {Roles: [4]Scope{Own, Own, Own, Own}},
 	TokenOwn:             {Roles: [4]Scope{Own, Own, Own, Own}},
 	TokenAll:             {Roles: [4]Scope{Deny, Deny, Deny, All}},
+
+	SettingsView:   {Roles: [4]Scope{Deny, Deny, All, All}},
+	SettingsManage: {Roles: [4]Scope{Deny, Deny, Deny, All}},
+	VisitorSelf:    {Visitor: Own},
 }
 
 // ActionOrder lists the actions in the order docs/roles.md shows them.
@@ -92,6 +103,7 @@ var ActionOrder = []Action{
 	ConversationClaim, ConversationStatus, ConversationTransfer, ConversationAssign,
 	ConversationDelete, InboxOfOthers, CustomerView, CustomerList, UserView, UserManage,
 	SelfManage, TokenOwn, TokenAll,
+	SettingsView, SettingsManage, VisitorSelf,
 }
 
 // scope returns how far actor a may do act: Deny for anonymous callers and
