@@ -26,6 +26,9 @@ type Options struct {
 	UI             http.Handler   // serves everything not under /api, /healthz, /readyz, /ws; may be nil
 	Realtime       http.Handler   // serves /ws (internal/realtime); may be nil
 	Version        string
+	// PublicURL is the origin (scheme://host[:port]) visitors reach the
+	// server at, for the widget snippet; "" derives it from each request.
+	PublicURL string
 }
 
 // SessionCookie is the name of the agents' session cookie.
@@ -53,6 +56,8 @@ type Server struct {
 	ui      http.Handler
 	version string
 	mux     *http.ServeMux
+	// publicURL is Options.PublicURL.
+	publicURL string
 
 	loginIP      *limiter
 	loginAccount *limiter
@@ -72,6 +77,7 @@ func New(opts Options) *Server {
 		proxies:      opts.TrustedProxies,
 		ui:           opts.UI,
 		version:      opts.Version,
+		publicURL:    strings.TrimSuffix(opts.PublicURL, "/"),
 		mux:          http.NewServeMux(),
 		loginIP:      newLimiter(loginIPBurst, loginIPRefill),
 		loginAccount: newLimiter(loginAccountBurst, loginAccountRefill),
@@ -92,7 +98,7 @@ func New(opts Options) *Server {
 		s.mux.Handle("/ws", opts.Realtime)
 	}
 	if s.ui != nil {
-		s.mux.Handle("/", s.ui)
+		s.mux.Handle("/", s.widgetFrames(s.ui))
 	} else {
 		s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	}

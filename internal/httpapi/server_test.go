@@ -119,13 +119,17 @@ type env struct {
 
 type envOptions struct {
 	proxies []netip.Prefix
+	// For the widget tests: the UI handler, the public URL and a GeoIP locator.
+	ui        http.Handler
+	publicURL string
+	locator   desk.Locator
 }
 
 func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := open(t)
-	d := desk.New(st, desk.Options{})
+	d := desk.New(st, desk.Options{Locator: o.locator})
 	created, _, err := d.Bootstrap(ctx, "admin@example.com", password)
 	if err != nil || !created {
 		t.Fatalf("Bootstrap: %v %v", created, err)
@@ -155,7 +159,7 @@ func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env
 	}
 	e.users["disabled"] = dis
 	e.api = httpapi.New(httpapi.Options{Desk: d, Store: st, Logger: slog.New(slog.DiscardHandler),
-		TrustedProxies: o.proxies, Version: "test"})
+		TrustedProxies: o.proxies, Version: "test", UI: o.ui, PublicURL: o.publicURL})
 	e.srv = httptest.NewServer(e.api)
 	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 	t.Cleanup(func() {
