@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/parleychat/parley"
 )
 
 // Config is every setting of the server, read once at start: defaults, then
@@ -28,9 +31,12 @@ type Config struct {
 	LogLevel          string        // PARLEY_LOG_LEVEL: debug, info, warn, error
 	LogFormat         string        // PARLEY_LOG_FORMAT: text or json
 	ShutdownTimeout   time.Duration // PARLEY_SHUTDOWN_TIMEOUT
+	PublicURL         string        // PARLEY_PUBLIC_URL, -public-url: the origin visitors reach; empty: from each request
+	GeoIPDB           string        // PARLEY_GEOIP_DB, -geoip-db: an MMDB country database; empty: no locations
 
 	proxies        []netip.Prefix
 	allowedOrigins []string
+	publicOrigin   string // PublicURL as scheme://host[:port]
 }
 
 func defaultConfig() Config {
@@ -62,6 +68,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_ALLOWED_ORIGINS", &c.AllowedOrigins},
 		{"PARLEY_LOG_LEVEL", &c.LogLevel},
 		{"PARLEY_LOG_FORMAT", &c.LogFormat},
+		{"PARLEY_PUBLIC_URL", &c.PublicURL},
+		{"PARLEY_GEOIP_DB", &c.GeoIPDB},
 	}
 	for _, e := range envs {
 		if v := getenv(e.key); v != "" {
@@ -85,6 +93,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated origins (https://host or host patterns like *.example.com) whose pages may use an agent's session on the socket (PARLEY_ALLOWED_ORIGINS)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the URL visitors' browsers reach the server at, e.g. https://chat.example.com, for the widget snippet; default: the request's host and scheme (PARLEY_PUBLIC_URL)")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", c.GeoIPDB, "MMDB country database to find visitors' countries in; default: none (PARLEY_GEOIP_DB)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM (PARLEY_SHUTDOWN_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -130,6 +140,14 @@ func (c *Config) validate() error {
 		}
 		c.allowedOrigins = append(c.allowedOrigins, o)
 	}
+	c.publicOrigin = ""
+	if c.PublicURL != "" {
+		o, err := publicOrigin(c.PublicURL)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.publicOrigin = o
+	}
 	c.proxies = nil
 	for _, p := range strings.Split(c.TrustedProxies, ",") {
 		p = strings.TrimSpace(p)
@@ -153,6 +171,23 @@ func (c *Config) validate() error {
 		c.proxies = append(c.proxies, pr.Masked())
 	}
 	return errors.Join(errs...)
+}
+
+// publicOrigin checks a public URL (http or https, a host, no path beyond
+// "/", no query) and returns it as scheme://host[:port].
+func publicOrigin(raw string) (string, error) {
+	bad := fmt.Errorf("public URL %q must look like https://chat.example.com (scheme and host, no path)", raw)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", bad
+	}
+	o := u.Scheme + "://" + strings.ToLower(u.Host)
+	// The origin goes into the snippet as it is: it must be a plain host.
+	if err := parley.ValidateOrigin("https://" + strings.ToLower(u.Host)); err != nil {
+		return "", bad
+	}
+	return o, nil
 }
 
 // isPostgres reports whether the database URL selects PostgreSQL.

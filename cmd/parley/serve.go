@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/internal/desk"
+	"github.com/parleychat/parley/internal/geoip"
 	"github.com/parleychat/parley/internal/httpapi"
 	"github.com/parleychat/parley/internal/memory"
 	"github.com/parleychat/parley/internal/realtime"
@@ -26,6 +27,19 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	started := time.Now()
 	log := newLogger(cfg)
 
+	// A configured GeoIP database must open: a typo would otherwise leave
+	// every visitor without a location, silently.
+	var locator desk.Locator
+	if cfg.GeoIPDB != "" {
+		db, err := geoip.Open(cfg.GeoIPDB)
+		if err != nil {
+			return fmt.Errorf("PARLEY_GEOIP_DB: %w", err)
+		}
+		defer db.Close()
+		locator = db
+		log.Info("geoip database opened", "path", cfg.GeoIPDB, "type", db.Type())
+	}
+
 	s, dbName, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -36,7 +50,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 
 	broker := memory.NewBroker()
-	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker)})
+	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker), Locator: locator})
 	created, generated, err := d.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)
@@ -65,6 +79,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		UI:             web.UI(),
 		Realtime:       ws,
 		Version:        version,
+		PublicURL:      cfg.publicOrigin,
 	})
 	defer api.Close()
 
