@@ -56,6 +56,23 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
+// nextPending returns the first of ms (in version order) whose version is
+// not among done, or nil. Migrations apply by set, not by the highest
+// version: branches number theirs apart, so a database may have a later one
+// before an earlier one is merged.
+func nextPending(ms []migration, done []int) *migration {
+	applied := map[int]bool{}
+	for _, v := range done {
+		applied[v] = true
+	}
+	for i := range ms {
+		if !applied[ms[i].version] {
+			return &ms[i]
+		}
+	}
+	return nil
+}
+
 // The advisory lock is per schema, so nodes sharing a schema take turns while
 // databases holding several schemas (tests) migrate them in parallel.
 const (
@@ -86,23 +103,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, createMigrations); err != nil {
 				return err
 			}
-			var current int
-			if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+			if err != nil {
 				return err
 			}
-			for i := range ms {
-				if ms[i].version > current {
-					applied = &ms[i]
-					break
-				}
+			done, err := pgx.CollectRows(rows, pgx.RowTo[int])
+			if err != nil {
+				return err
 			}
+			applied = nextPending(ms, done)
 			if applied == nil {
 				return nil
 			}
 			if _, err := tx.Exec(ctx, applied.sql); err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", applied.version, applied.name, err)
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
+			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
 				applied.version, applied.name)
 			return err
 		})
