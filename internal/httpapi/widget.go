@@ -129,16 +129,21 @@ func getSettings(s *Server, w http.ResponseWriter, r *http.Request, a desk.Actor
 	if err != nil {
 		return err
 	}
-	return s.writeSettings(w, r, st)
-}
-
-func (s *Server) writeSettings(w http.ResponseWriter, r *http.Request, st *parley.Settings) error {
-	origin, err := s.publicOrigin(r)
+	snippet, err := s.snippet(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewSettings(st, `<script src="`+origin+`/widget.js" async></script>`))
+	writeJSON(w, http.StatusOK, viewSettings(st, snippet))
 	return nil
+}
+
+// snippet is the tag a site pastes to embed the widget.
+func (s *Server) snippet(r *http.Request) (string, error) {
+	origin, err := s.publicOrigin(r)
+	if err != nil {
+		return "", err
+	}
+	return `<script src="` + origin + `/widget.js" async></script>`, nil
 }
 
 type widgetPatch struct {
@@ -164,6 +169,11 @@ type settingsPatch struct {
 func updateSettings(s *Server, w http.ResponseWriter, r *http.Request, a desk.Actor) error {
 	var in settingsPatch
 	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	// Known before anything is written, so the answer cannot fail after.
+	snippet, err := s.snippet(r)
+	if err != nil {
 		return err
 	}
 	up := parley.SettingsUpdate{AllowedOrigins: in.AllowedOrigins, OfflineMessage: in.OfflineMessage}
@@ -193,7 +203,8 @@ func updateSettings(s *Server, w http.ResponseWriter, r *http.Request, a desk.Ac
 	if err != nil {
 		return err
 	}
-	return s.writeSettings(w, r, st)
+	writeJSON(w, http.StatusOK, viewSettings(st, snippet))
+	return nil
 }
 
 // decodeBusinessHours reads {"timeZone", "days": {"mon": [{"from","to"}]}}
