@@ -54,9 +54,9 @@ func (s *Store) CreateCustomer(ctx context.Context, c *parley.Customer) error {
 	if c.LastSeen.IsZero() {
 		last = now
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO customers (`+customerColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, first, last)
+	_, err = s.pool.Exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, array_to_tsvector($11::text[]))`,
+		c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, first, last, searchWords(c.Name, c.Email))
 	if err != nil {
 		return translate(op, err)
 	}
@@ -116,8 +116,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, up parley.Custome
 			return err
 		}
 		c, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET name = $2, email = $3, user_agent = $4,
-			ip = $5, location = $6, metadata = $7, last_seen = $8 WHERE id = $1 RETURNING `+customerColumns,
-			id, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, utc(c.LastSeen)))
+			ip = $5, location = $6, metadata = $7, last_seen = $8, search = array_to_tsvector($9::text[])
+			WHERE id = $1 RETURNING `+customerColumns,
+			id, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, utc(c.LastSeen), searchWords(c.Name, c.Email)))
 		return err
 	})
 	if err != nil {
