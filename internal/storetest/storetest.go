@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(tb testing.TB) parley.Store) {
 		{"SOP", sopTests},
 		{"Errors", errorTests},
 		{"Cascade", cascadeTests},
+		{"Search", searchTests}, {"Export", exportTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
