@@ -30,6 +30,10 @@ const (
 	SelfManage           Action = "self.manage"           // own profile, availability, password, sign out
 	TokenOwn             Action = "token.own"             // create, list, revoke one's own API tokens
 	TokenAll             Action = "token.all"             // list and revoke everyone's API tokens
+
+	// Search and exports.
+	ConversationSearch Action = "conversation.search" // search messages, customers and conversation ids
+	ConversationExport Action = "conversation.export" // download a transcript; with all, export in bulk
 )
 
 // Scope limits an allowed action to some resources.
@@ -84,6 +88,9 @@ var Permissions = map[Action]Rule{
 	SelfManage:           {Roles: [4]Scope{Own, Own, Own, Own}},
 	TokenOwn:             {Roles: [4]Scope{Own, Own, Own, Own}},
 	TokenAll:             {Roles: [4]Scope{Deny, Deny, Deny, All}},
+
+	ConversationSearch: {Roles: [4]Scope{Visible, All, All, All}},
+	ConversationExport: {Visitor: Own, Roles: [4]Scope{Deny, Deny, All, All}},
 }
 
 // ActionOrder lists the actions in the order docs/roles.md shows them.
@@ -92,6 +99,7 @@ var ActionOrder = []Action{
 	ConversationClaim, ConversationStatus, ConversationTransfer, ConversationAssign,
 	ConversationDelete, InboxOfOthers, CustomerView, CustomerList, UserView, UserManage,
 	SelfManage, TokenOwn, TokenAll,
+	ConversationSearch, ConversationExport,
 }
 
 // scope returns how far actor a may do act: Deny for anonymous callers and
