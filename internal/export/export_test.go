@@ -52,7 +52,7 @@ func sampleTranscript(n int) *desk.Transcript {
 	closed := now.Add(time.Hour)
 	c.ClosedAt, c.LastMessageAt = &closed, &closed
 	t := &desk.Transcript{Conversation: c, Agents: map[string]string{agent: "Alice Agent", other: "Bob Бобров"},
-		Customer: &parley.Customer{ID: c.CustomerID, Name: "Марта Ковальская", Email: "marta@example.org", IP: "203.0.113.9"},
+		Customer:   &parley.Customer{ID: c.CustomerID, Name: "Марта Ковальская", Email: "marta@example.org", IP: "203.0.113.9"},
 		ExportedAt: now.Add(2 * time.Hour)}
 	add := func(st parley.SenderType, sender string, kind parley.Kind, text string) {
 		t.Messages = append(t.Messages, &parley.Message{ID: parley.NewID(), ConversationID: c.ID, Seq: int64(len(t.Messages) + 1),
@@ -73,8 +73,6 @@ func sampleTranscript(n int) *desk.Transcript {
 	last.Attachments = []*parley.Attachment{{Name: "receipt.pdf", ContentType: "application/pdf", Size: 2048}}
 	return t
 }
-
-
 
 func TestTranscriptPDF(t *testing.T) {
 	tr := sampleTranscript(60)
