@@ -126,5 +126,12 @@ func Routes() []Route {
 		{Method: "POST", Pattern: "/api/tokens", Summary: "Create an API token (shown once)", Access: agentsOnly("201"), handle: createToken},
 		{Method: "DELETE", Pattern: "/api/tokens/{id}", Summary: "Revoke an API token",
 			Access: row("401", "403", "403", "204/404", "404", "404", "404", "204", "401"), handle: revokeToken},
+
+		{Method: "GET", Pattern: "/api/search", Summary: "Search messages, customers and conversation ids (ranked, with snippets)",
+			Access: row("401", "403", "403", "200", "200", "200", "200", "200", "401"), handle: searchMessages},
+		{Method: "GET", Pattern: "/api/conversations/{id}/export", Summary: "Download a conversation's transcript (pdf, csv or json)",
+			Access: row("401", "200/404", "404/200", "403", "403", "403", "200", "200", "401"), handle: exportConversation},
+		{Method: "GET", Pattern: "/api/exports/conversations", Summary: "Export the conversations of a date range (csv or json), streamed",
+			Access: row("401", "403", "403", "403", "403", "403", "200", "200", "401"), handle: exportConversations},
 	}
 }
