@@ -177,7 +177,7 @@ type SearchHit struct {
 	Conversation  *Conversation
 	CustomerName  string
 	CustomerEmail string
-	Message       *Message // FieldMessage only; its attachments are not loaded
+	Message       *Message // FieldMessage only, with its attachments
 	Snippet       []SnippetPart
 	Score         float64
 }
@@ -305,71 +305,67 @@ func PlanSearch(q SearchQuery) (*SearchPlan, error) {
 }
 
 // SearchCandidate is a possible hit a store found through its index: a
-// message holding every term, or a conversation of a customer whose name
-// and email hold every term, or a conversation named by id.
+// message holding every term, a conversation of a customer whose name and
+// email hold them, or a conversation named by id. It carries only what
+// ranking needs; the store reads the records of the page's hits afterwards.
 type SearchCandidate struct {
-	Field         SearchField
-	Conversation  *Conversation
-	CustomerName  string
-	CustomerEmail string
-	Message       *Message // FieldMessage
+	Field          SearchField
+	MessageID      string // FieldMessage
+	ConversationID string
+	// At orders equal scores, newest first: the message's time, or the
+	// conversation's last activity (its last message, else its creation).
+	At time.Time
+	// Text is what matched: the message's SearchText, the customer's
+	// CustomerSearchText, or the conversation id.
+	Text string
 }
 
-// Rank turns a store's candidates into the page the plan asks for: it drops
-// candidates that miss a phrase, scores the rest, orders them best first
-// (then newest, then by id), and cuts the page after the cursor. Both stores
-// call it, so both rank and quote alike. truncated says whether the store
-// left matches out (more than MaxSearchCandidates).
-func (p *SearchPlan) Rank(cands []SearchCandidate, truncated bool) *SearchPage {
+// RankedHit is a candidate on the page, scored and quoted.
+type RankedHit struct {
+	SearchCandidate
+	Score   float64
+	Snippet []SnippetPart
+}
+
+// Rank scores the candidates a store found, drops those that miss a phrase,
+// orders them best first (then newest, then by id) and returns the page
+// after the plan's cursor, with the cursor of the next page ("" on the
+// last). Both stores call it, so both rank and quote alike.
+func (p *SearchPlan) Rank(cands []SearchCandidate) (hits []RankedHit, next string) {
 	type scored struct {
-		hit SearchHit
-		key searchCursor
+		c     *SearchCandidate
+		score float64
+		key   searchCursor
 	}
 	var all []scored
 	byConv := map[string]int{} // conversation-level hits, one per conversation
-	for _, c := range cands {
-		var text string
+	for i := range cands {
+		c := &cands[i]
+		var score float64
+		id := c.ConversationID
 		switch c.Field {
-		case FieldMessage:
-			text = c.Message.SearchText()
-		case FieldCustomer:
-			text = CustomerSearchText(c.CustomerName, c.CustomerEmail)
 		case FieldConversationID:
-			text = c.Conversation.ID
-		default:
-			continue
-		}
-		h := SearchHit{Field: c.Field, Conversation: c.Conversation, CustomerName: c.CustomerName,
-			CustomerEmail: c.CustomerEmail, Message: c.Message}
-		var at time.Time
-		id := c.Conversation.ID
-		if c.Field == FieldConversationID {
-			h.Score = 100
-			h.Snippet = []SnippetPart{{Text: text, Highlight: true}}
-			at = c.Conversation.activity()
-		} else {
-			toks := Tokenize(text)
-			score, ok := p.score(toks)
-			if !ok {
+			score = 100
+		case FieldMessage, FieldCustomer:
+			var ok bool
+			if score, ok = p.score(Tokenize(c.Text)); !ok {
 				continue
 			}
-			h.Score = score
-			h.Snippet = p.snippet(text, toks)
 			if c.Field == FieldCustomer {
 				// A name or address is short and chosen: a match there is
 				// worth more than the same words in a message.
-				h.Score *= 2
-				at = c.Conversation.activity()
+				score *= 2
 			} else {
-				at = c.Message.CreatedAt
-				id = c.Message.ID
+				id = c.MessageID
 			}
+		default:
+			continue
 		}
-		s := scored{hit: h, key: searchCursor{score: h.Score, at: at.UnixMicro(), id: id}}
+		s := scored{c: c, score: score, key: searchCursor{score: score, at: c.At.UnixMicro(), id: id}}
 		if c.Field != FieldMessage {
-			if i, ok := byConv[id]; ok {
-				if all[i].hit.Score < h.Score {
-					all[i] = s
+			if j, ok := byConv[id]; ok {
+				if all[j].score < score {
+					all[j] = s
 				}
 				continue
 			}
@@ -378,28 +374,53 @@ func (p *SearchPlan) Rank(cands []SearchCandidate, truncated bool) *SearchPage {
 		all = append(all, s)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].key.before(all[j].key) })
-	page := &SearchPage{Truncated: truncated}
 	var last searchCursor
 	for _, s := range all {
 		if p.cursor != nil && !p.cursor.before(s.key) {
 			continue
 		}
-		if len(page.Hits) == p.Limit {
-			page.NextCursor = last.encode()
-			break
+		if len(hits) == p.Limit {
+			return hits, last.encode()
 		}
-		page.Hits = append(page.Hits, s.hit)
+		h := RankedHit{SearchCandidate: *s.c, Score: s.score}
+		if s.c.Field == FieldConversationID {
+			h.Snippet = []SnippetPart{{Text: s.c.Text, Highlight: true}}
+		} else {
+			h.Snippet = p.snippet(s.c.Text, Tokenize(s.c.Text))
+		}
+		hits = append(hits, h)
 		last = s.key
 	}
-	return page
+	return hits, ""
 }
 
-// activity is the inbox sort time of c: its last message, else its creation.
-func (c *Conversation) activity() time.Time {
-	if c.LastMessageAt != nil {
-		return *c.LastMessageAt
+// SearchRecords are the records of a page's hits, read by the store.
+type SearchRecords struct {
+	Conversations map[string]*Conversation // by id
+	Customers     map[string][2]string     // name and email, by conversation id
+	Messages      map[string]*Message      // by id
+}
+
+// Page puts the records into the ranked hits. A hit whose record is missing
+// is left out (stores read both in one snapshot, so none is).
+func (r SearchRecords) Page(hits []RankedHit, next string, truncated bool) *SearchPage {
+	page := &SearchPage{Hits: make([]SearchHit, 0, len(hits)), NextCursor: next, Truncated: truncated}
+	for _, h := range hits {
+		c := r.Conversations[h.ConversationID]
+		if c == nil {
+			continue
+		}
+		hit := SearchHit{Field: h.Field, Conversation: c, Score: h.Score, Snippet: h.Snippet}
+		cu := r.Customers[h.ConversationID]
+		hit.CustomerName, hit.CustomerEmail = cu[0], cu[1]
+		if h.Field == FieldMessage {
+			if hit.Message = r.Messages[h.MessageID]; hit.Message == nil {
+				continue
+			}
+		}
+		page.Hits = append(page.Hits, hit)
 	}
-	return c.CreatedAt
+	return page
 }
 
 // score rates how well toks match the plan, and reports false when a term or

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -50,8 +51,8 @@ func (a *sqlArgs) add(v any) string {
 }
 
 // searchFilter appends the query's conditions on conversation c (and message
-// m, for message hits).
-func searchFilter(q parley.SearchQuery, messages bool, args *sqlArgs) string {
+// m, for message hits), and tells whether they need c at all.
+func searchFilter(q parley.SearchQuery, messages bool, args *sqlArgs) (string, bool) {
 	var conds []string
 	if len(q.Statuses) > 0 {
 		ss := make([]string, len(q.Statuses))
@@ -66,6 +67,7 @@ func searchFilter(q parley.SearchQuery, messages bool, args *sqlArgs) string {
 	if q.WaitingOrAssignedTo != "" {
 		conds = append(conds, "(c.status = 'waiting' OR c.assignee_id = "+args.add(q.WaitingOrAssignedTo)+")")
 	}
+	needsConv := len(conds) > 0
 	at := "c.created_at"
 	if messages {
 		at = "m.created_at"
@@ -80,27 +82,40 @@ func searchFilter(q parley.SearchQuery, messages bool, args *sqlArgs) string {
 		conds = append(conds, at+" < "+args.add(utc(q.To)))
 	}
 	if len(conds) == 0 {
-		return ""
+		return "", needsConv
 	}
-	return " AND " + strings.Join(conds, " AND ")
+	return " AND " + strings.Join(conds, " AND "), needsConv
 }
 
-const (
-	searchMessagesSQL = `SELECT m.id, m.conversation_id, m.seq, m.client_msg_id, m.sender_id, m.sender_type, m.kind,
-	m.content, m.created_at, m.metadata, ` + conversationColumnsOf + `, cu.name, cu.email
-FROM messages m
-JOIN conversations c ON c.id = m.conversation_id
-JOIN customers cu ON cu.id = c.customer_id
-WHERE m.search @@ $1::tsquery`
-	searchCustomersSQL = `SELECT ` + conversationColumnsOf + `, cu.name, cu.email
-FROM customers cu
-JOIN conversations c ON c.customer_id = cu.id
-WHERE cu.search @@ $1::tsquery`
-	searchIDsSQL = `SELECT ` + conversationColumnsOf + `, cu.name, cu.email
-FROM conversations c
-JOIN customers cu ON cu.id = c.customer_id
-WHERE c.id = ANY($1::uuid[])`
-)
+// messageSearch is the statement that finds the candidate messages: only
+// what ranking needs, newest first.
+func messageSearch(q parley.SearchQuery, plan *parley.SearchPlan) (string, sqlArgs) {
+	args := sqlArgs{tsQuery(plan)}
+	filter, needsConv := searchFilter(q, true, &args)
+	qs := `SELECT m.id, m.conversation_id, m.kind, m.content, m.created_at FROM messages m`
+	if needsConv {
+		qs += ` JOIN conversations c ON c.id = m.conversation_id`
+	}
+	qs += ` WHERE m.search @@ $1::tsquery` + filter
+	qs += " ORDER BY m.created_at DESC, m.id DESC LIMIT " + args.add(parley.MaxSearchCandidates+1)
+	return qs, args
+}
+
+// explainSearch returns PostgreSQL's plan for q's message query (run, with
+// its timings), for benchmarks.
+func (s *Store) explainSearch(ctx context.Context, q parley.SearchQuery) (string, error) {
+	plan, err := parley.PlanSearch(q)
+	if err != nil {
+		return "", err
+	}
+	qs, args := messageSearch(q, plan)
+	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+qs, args...)
+	if err != nil {
+		return "", err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return strings.Join(lines, "\n"), err
+}
 
 // Search returns a page of hits for q, best first. EINVALID (see
 // parley.PlanSearch).
@@ -116,92 +131,16 @@ func (s *Store) Search(ctx context.Context, q parley.SearchQuery) (*parley.Searc
 	var page *parley.SearchPage
 	// One read-only snapshot for every part of the page.
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var cands []parley.SearchCandidate
-		truncated := false
-		if len(plan.ConversationIDs) > 0 {
-			args := sqlArgs{plan.ConversationIDs}
-			q := searchIDsSQL + searchFilter(q, false, &args)
-			cs, _, err := searchConversations(ctx, tx, q, args, parley.FieldConversationID, len(plan.ConversationIDs))
-			if err != nil {
-				return err
-			}
-			cands = append(cands, cs...)
+		cands, truncated, err := searchCandidates(ctx, tx, q, plan)
+		if err != nil {
+			return err
 		}
-		if len(plan.Terms) > 0 {
-			match := tsQuery(plan)
-			args := sqlArgs{match}
-			qs := searchMessagesSQL + searchFilter(q, true, &args)
-			qs += " ORDER BY m.created_at DESC, m.id DESC LIMIT " + args.add(parley.MaxSearchCandidates+1)
-			rows, err := tx.Query(ctx, qs, args...)
-			if err != nil {
-				return err
-			}
-			var files []string
-			byID := map[string]*parley.Message{}
-			for rows.Next() {
-				var m parley.Message
-				var clientID, sender *string
-				var meta []byte
-				var c parley.Conversation
-				cdest, finish := conversationDest(&c)
-				var name, email string
-				dest := append([]any{&m.ID, &m.ConversationID, &m.Seq, &clientID, &sender, &m.SenderType, &m.Kind,
-					&m.Content, &m.CreatedAt, &meta}, cdest...)
-				if err := rows.Scan(append(dest, &name, &email)...); err != nil {
-					rows.Close()
-					return err
-				}
-				if err := finish(); err != nil {
-					rows.Close()
-					return err
-				}
-				m.ClientMsgID, m.SenderID, m.CreatedAt = deref(clientID), deref(sender), m.CreatedAt.UTC()
-				if m.Metadata, err = decodeMetadata(meta); err != nil {
-					rows.Close()
-					return err
-				}
-				if len(byID) == parley.MaxSearchCandidates {
-					truncated = true
-					break
-				}
-				byID[m.ID] = &m
-				if m.Kind == parley.KindFile {
-					files = append(files, m.ID)
-				}
-				cands = append(cands, parley.SearchCandidate{Field: parley.FieldMessage, Conversation: &c,
-					CustomerName: name, CustomerEmail: email, Message: &m})
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if len(files) > 0 {
-				rows, err := tx.Query(ctx, `SELECT `+attachmentColumns+` FROM attachments
-					WHERE message_id = ANY($1::uuid[]) ORDER BY message_id, position`, files)
-				if err != nil {
-					return err
-				}
-				as, err := collectAttachments(rows)
-				if err != nil {
-					return err
-				}
-				for _, a := range as {
-					m := byID[a.MessageID]
-					m.Attachments = append(m.Attachments, a)
-				}
-			}
-
-			args = sqlArgs{match}
-			qs = searchCustomersSQL + searchFilter(q, false, &args)
-			qs += " ORDER BY cu.first_seen DESC, cu.id DESC, c.created_at DESC LIMIT " + args.add(parley.MaxSearchCandidates+1)
-			cs, more, err := searchConversations(ctx, tx, qs, args, parley.FieldCustomer, parley.MaxSearchCandidates)
-			if err != nil {
-				return err
-			}
-			truncated = truncated || more
-			cands = append(cands, cs...)
+		hits, next := plan.Rank(cands)
+		recs, err := searchRecords(ctx, tx, hits)
+		if err != nil {
+			return err
 		}
-		page = plan.Rank(cands, truncated)
+		page = recs.Page(hits, next, truncated)
 		return nil
 	})
 	if err != nil {
@@ -210,30 +149,188 @@ func (s *Store) Search(ctx context.Context, q parley.SearchQuery) (*parley.Searc
 	return page, nil
 }
 
-// searchConversations reads rows of conversation columns, customer name and
-// email as candidates, at most max of them (more tells whether there were).
-func searchConversations(ctx context.Context, tx pgx.Tx, q string, args []any, field parley.SearchField, max int) (cands []parley.SearchCandidate, more bool, err error) {
-	rows, err := tx.Query(ctx, q, args...)
+// searchCandidates runs the index queries.
+func searchCandidates(ctx context.Context, tx pgx.Tx, q parley.SearchQuery, plan *parley.SearchPlan) ([]parley.SearchCandidate, bool, error) {
+	var cands []parley.SearchCandidate
+	truncated := false
+	if len(plan.ConversationIDs) > 0 {
+		args := sqlArgs{plan.ConversationIDs}
+		filter, _ := searchFilter(q, false, &args)
+		rows, err := tx.Query(ctx, `SELECT c.id, c.activity_at FROM conversations c WHERE c.id = ANY($1::uuid[])`+filter, args...)
+		if err != nil {
+			return nil, false, err
+		}
+		for rows.Next() {
+			var id string
+			var at time.Time
+			if err := rows.Scan(&id, &at); err != nil {
+				rows.Close()
+				return nil, false, err
+			}
+			cands = append(cands, parley.SearchCandidate{Field: parley.FieldConversationID, ConversationID: id, At: at.UTC(), Text: id})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, false, err
+		}
+	}
+	if len(plan.Terms) == 0 {
+		return cands, false, nil
+	}
+	qs, args := messageSearch(q, plan)
+	rows, err := tx.Query(ctx, qs, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	files := map[string]int{}
+	var fileIDs []string
+	n := 0
+	for rows.Next() {
+		var c parley.SearchCandidate
+		var kind parley.Kind
+		if err := rows.Scan(&c.MessageID, &c.ConversationID, &kind, &c.Text, &c.At); err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		if n == parley.MaxSearchCandidates {
+			truncated = true
+			break
+		}
+		n++
+		c.Field, c.At = parley.FieldMessage, c.At.UTC()
+		if kind == parley.KindFile {
+			files[c.MessageID] = len(cands)
+			fileIDs = append(fileIDs, c.MessageID)
+		}
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(fileIDs) > 0 {
+		// A file message's text includes its file names.
+		rows, err := tx.Query(ctx, `SELECT `+attachmentColumns+` FROM attachments
+			WHERE message_id = ANY($1::uuid[]) ORDER BY message_id, position`, fileIDs)
+		if err != nil {
+			return nil, false, err
+		}
+		as, err := collectAttachments(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		ms := map[string]*parley.Message{}
+		for _, id := range fileIDs {
+			ms[id] = &parley.Message{Kind: parley.KindFile, Content: cands[files[id]].Text}
+		}
+		for _, a := range as {
+			ms[a.MessageID].Attachments = append(ms[a.MessageID].Attachments, a)
+		}
+		for id, m := range ms {
+			cands[files[id]].Text = m.SearchText()
+		}
+	}
+
+	args = sqlArgs{tsQuery(plan)}
+	filter, _ := searchFilter(q, false, &args)
+	qs = `SELECT c.id, c.activity_at, cu.name, cu.email FROM customers cu JOIN conversations c ON c.customer_id = cu.id
+		WHERE cu.search @@ $1::tsquery` + filter +
+		" ORDER BY cu.first_seen DESC, cu.id DESC, c.created_at DESC LIMIT " + args.add(parley.MaxSearchCandidates+1)
+	rows, err = tx.Query(ctx, qs, args...)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
+	n = 0
 	for rows.Next() {
-		var c parley.Conversation
+		var c parley.SearchCandidate
 		var name, email string
-		dest, finish := conversationDest(&c)
-		if err := rows.Scan(append(dest, &name, &email)...); err != nil {
+		if err := rows.Scan(&c.ConversationID, &c.At, &name, &email); err != nil {
 			return nil, false, err
 		}
-		if err := finish(); err != nil {
-			return nil, false, err
+		if n == parley.MaxSearchCandidates {
+			truncated = true
+			break
 		}
-		if len(cands) == max {
-			return cands, true, nil
-		}
-		cands = append(cands, parley.SearchCandidate{Field: field, Conversation: &c, CustomerName: name, CustomerEmail: email})
+		n++
+		c.Field, c.At, c.Text = parley.FieldCustomer, c.At.UTC(), parley.CustomerSearchText(name, email)
+		cands = append(cands, c)
 	}
-	return cands, false, rows.Err()
+	return cands, truncated, rows.Err()
+}
+
+// searchRecords reads the records of the page's hits.
+func searchRecords(ctx context.Context, tx pgx.Tx, hits []parley.RankedHit) (parley.SearchRecords, error) {
+	recs := parley.SearchRecords{Conversations: map[string]*parley.Conversation{}, Customers: map[string][2]string{},
+		Messages: map[string]*parley.Message{}}
+	var convIDs, msgIDs, files []string
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if !seen[h.ConversationID] {
+			seen[h.ConversationID] = true
+			convIDs = append(convIDs, h.ConversationID)
+		}
+		if h.MessageID != "" {
+			msgIDs = append(msgIDs, h.MessageID)
+		}
+	}
+	if len(convIDs) > 0 {
+		rows, err := tx.Query(ctx, `SELECT `+conversationColumnsOf+`, cu.name, cu.email
+			FROM conversations c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = ANY($1::uuid[])`, convIDs)
+		if err != nil {
+			return recs, err
+		}
+		for rows.Next() {
+			var c parley.Conversation
+			var name, email string
+			dest, finish := conversationDest(&c)
+			if err := rows.Scan(append(dest, &name, &email)...); err != nil {
+				rows.Close()
+				return recs, err
+			}
+			if err := finish(); err != nil {
+				rows.Close()
+				return recs, err
+			}
+			recs.Conversations[c.ID], recs.Customers[c.ID] = &c, [2]string{name, email}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return recs, err
+		}
+	}
+	if len(msgIDs) > 0 {
+		rows, err := tx.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ANY($1::uuid[])`, msgIDs)
+		if err != nil {
+			return recs, err
+		}
+		ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*parley.Message, error) { return scanMessage(r) })
+		if err != nil {
+			return recs, err
+		}
+		for _, m := range ms {
+			recs.Messages[m.ID] = m
+			if m.Kind == parley.KindFile {
+				files = append(files, m.ID)
+			}
+		}
+	}
+	if len(files) > 0 {
+		rows, err := tx.Query(ctx, `SELECT `+attachmentColumns+` FROM attachments
+			WHERE message_id = ANY($1::uuid[]) ORDER BY message_id, position`, files)
+		if err != nil {
+			return recs, err
+		}
+		as, err := collectAttachments(rows)
+		if err != nil {
+			return recs, err
+		}
+		for _, a := range as {
+			m := recs.Messages[a.MessageID]
+			m.Attachments = append(m.Attachments, a)
+		}
+	}
+	return recs, nil
 }
 
 // backfillSearch indexes what was stored before migration 0005, inside the

@@ -69,8 +69,8 @@ func ftsQuery(p *parley.SearchPlan) string {
 }
 
 // searchFilter is the query's conditions on conversation c (and message m,
-// for message hits).
-func searchFilter(q parley.SearchQuery, messages bool) (string, []any) {
+// for message hits), and whether they need c at all.
+func searchFilter(q parley.SearchQuery, messages bool) (string, []any, bool) {
 	var conds []string
 	var args []any
 	if len(q.Statuses) > 0 {
@@ -87,6 +87,7 @@ func searchFilter(q parley.SearchQuery, messages bool) (string, []any) {
 		conds = append(conds, "(c.status = 'waiting' OR c.assignee_id = ?)")
 		args = append(args, q.WaitingOrAssignedTo)
 	}
+	needsConv := len(conds) > 0
 	at := "c.created_at"
 	if messages {
 		at = "m.created_at"
@@ -103,34 +104,64 @@ func searchFilter(q parley.SearchQuery, messages bool) (string, []any) {
 		args = append(args, micros(q.To))
 	}
 	if len(conds) == 0 {
-		return "", nil
+		return "", nil, needsConv
 	}
-	return " AND " + strings.Join(conds, " AND "), args
+	return " AND " + strings.Join(conds, " AND "), args, needsConv
 }
 
-// The CROSS JOINs fix the join order: FTS5 yields matches newest first
-// (docids rise with inserts) and each is looked up by key, so a page stops
-// after MaxSearchCandidates+1 rows passed the filters.
+// The candidate queries read only what ranking needs. The CROSS JOINs fix
+// the join order: FTS5 yields matches newest first (docids rise with
+// inserts) and each is looked up by key, so a query stops after
+// MaxSearchCandidates+1 rows passed the filters.
 const (
-	searchMessagesSQL = `SELECT m.id, m.conversation_id, m.seq, m.client_msg_id, m.sender_id, m.sender_type, m.kind,
-	m.content, m.created_at, m.metadata, ` + conversationColumnsOf + `, cu.name, cu.email
+	candidateMessagesSQL = `SELECT m.id, m.conversation_id, m.kind, m.content, m.created_at
 FROM messages_fts f
 CROSS JOIN message_search d ON d.docid = f.rowid
-CROSS JOIN messages m ON m.id = d.message_id
-CROSS JOIN conversations c ON c.id = m.conversation_id
-CROSS JOIN customers cu ON cu.id = c.customer_id
-WHERE messages_fts MATCH ?`
-	searchCustomersSQL = `SELECT ` + conversationColumnsOf + `, cu.name, cu.email
+CROSS JOIN messages m ON m.id = d.message_id`
+	candidateCustomersSQL = `SELECT c.id, c.activity_at, cu.name, cu.email
 FROM customers_fts f
 CROSS JOIN customer_search d ON d.docid = f.rowid
 CROSS JOIN customers cu ON cu.id = d.customer_id
 CROSS JOIN conversations c ON c.customer_id = d.customer_id
 WHERE customers_fts MATCH ?`
-	searchIDsSQL = `SELECT ` + conversationColumnsOf + `, cu.name, cu.email
-FROM conversations c
-CROSS JOIN customers cu ON cu.id = c.customer_id
-WHERE c.id IN (`
 )
+
+// messageSearch is the statement that finds the candidate messages.
+func messageSearch(q parley.SearchQuery, plan *parley.SearchPlan) (string, []any) {
+	filter, fargs, needsConv := searchFilter(q, true)
+	qs := candidateMessagesSQL
+	if needsConv {
+		qs += "\nCROSS JOIN conversations c ON c.id = m.conversation_id"
+	}
+	qs += "\nWHERE messages_fts MATCH ?" + filter + " ORDER BY f.rowid DESC LIMIT ?"
+	return qs, append(append([]any{ftsQuery(plan)}, fargs...), parley.MaxSearchCandidates+1)
+}
+
+// explainSearch returns SQLite's plan for q's message query, for benchmarks.
+func (s *Store) explainSearch(ctx context.Context, q parley.SearchQuery) (string, error) {
+	plan, err := parley.PlanSearch(q)
+	if err != nil {
+		return "", err
+	}
+	qs, args := messageSearch(q, plan)
+	rows, err := s.reader.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qs, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		b.WriteString(detail + "\n")
+	}
+	return b.String(), rows.Err()
+}
+
+func inList(n int) string { return "(?" + strings.Repeat(", ?", n-1) + ")" }
 
 // Search returns a page of hits for q, best first. EINVALID (see
 // parley.PlanSearch).
@@ -152,103 +183,179 @@ func (s *Store) Search(ctx context.Context, q parley.SearchQuery) (*parley.Searc
 		return nil, translate(op, err)
 	}
 	defer tx.Rollback()
+	cands, truncated, err := searchCandidates(ctx, tx, q, plan)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	hits, next := plan.Rank(cands)
+	recs, err := searchRecords(ctx, tx, hits)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	return recs.Page(hits, next, truncated), nil
+}
+
+// searchCandidates runs the index queries.
+func searchCandidates(ctx context.Context, tx *sql.Tx, q parley.SearchQuery, plan *parley.SearchPlan) ([]parley.SearchCandidate, bool, error) {
 	var cands []parley.SearchCandidate
 	truncated := false
 	if len(plan.ConversationIDs) > 0 {
-		filter, fargs := searchFilter(q, false)
+		filter, fargs, _ := searchFilter(q, false)
 		args := make([]any, 0, len(plan.ConversationIDs)+len(fargs))
 		for _, id := range plan.ConversationIDs {
 			args = append(args, id)
 		}
-		qs := searchIDsSQL + "?" + strings.Repeat(", ?", len(plan.ConversationIDs)-1) + ")" + filter
-		cs, _, err := searchConversations(ctx, tx, qs, append(args, fargs...), parley.FieldConversationID, len(plan.ConversationIDs))
+		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.activity_at FROM conversations c WHERE c.id IN `+
+			inList(len(plan.ConversationIDs))+filter, append(args, fargs...)...)
 		if err != nil {
-			return nil, translate(op, err)
+			return nil, false, err
 		}
-		cands = append(cands, cs...)
-	}
-	if len(plan.Terms) > 0 {
-		match := ftsQuery(plan)
-		filter, fargs := searchFilter(q, true)
-		rows, err := tx.QueryContext(ctx, searchMessagesSQL+filter+" ORDER BY f.rowid DESC LIMIT ?",
-			append(append([]any{match}, fargs...), parley.MaxSearchCandidates+1)...)
-		if err != nil {
-			return nil, translate(op, err)
-		}
-		var ms []*parley.Message
 		for rows.Next() {
-			var m parley.Message
-			var clientID, sender sql.NullString
-			var created int64
-			var meta, name, email string
-			dest := []any{&m.ID, &m.ConversationID, &m.Seq, &clientID, &sender, &m.SenderType, &m.Kind, &m.Content,
-				&created, &meta}
-			c, err := scanConversation(multiScan{rows, dest}, &name, &email)
-			if err != nil {
+			var id string
+			var at int64
+			if err := rows.Scan(&id, &at); err != nil {
 				rows.Close()
-				return nil, translate(op, err)
+				return nil, false, err
 			}
-			if m.Metadata, err = decodeMetadata(meta); err != nil {
-				rows.Close()
-				return nil, translate(op, err)
-			}
-			m.ClientMsgID, m.SenderID, m.CreatedAt = clientID.String, sender.String, fromMicros(created)
-			if len(ms) == parley.MaxSearchCandidates {
-				truncated = true
-				break
-			}
-			ms = append(ms, &m)
-			cands = append(cands, parley.SearchCandidate{Field: parley.FieldMessage, Conversation: c,
-				CustomerName: name, CustomerEmail: email, Message: &m})
+			cands = append(cands, parley.SearchCandidate{Field: parley.FieldConversationID, ConversationID: id, At: fromMicros(at), Text: id})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, translate(op, err)
+			return nil, false, err
+		}
+	}
+	if len(plan.Terms) == 0 {
+		return cands, false, nil
+	}
+	qs, args := messageSearch(q, plan)
+	rows, err := tx.QueryContext(ctx, qs, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	files := map[string]int{} // file message id -> index in cands
+	n := 0
+	for rows.Next() {
+		var c parley.SearchCandidate
+		var kind parley.Kind
+		var at int64
+		if err := rows.Scan(&c.MessageID, &c.ConversationID, &kind, &c.Text, &at); err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		if n == parley.MaxSearchCandidates {
+			truncated = true
+			break
+		}
+		n++
+		c.Field, c.At = parley.FieldMessage, fromMicros(at)
+		if kind == parley.KindFile {
+			files[c.MessageID] = len(cands)
+		}
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(files) > 0 {
+		// A file message's text includes its file names.
+		ms := make([]*parley.Message, 0, len(files))
+		for id, i := range files {
+			ms = append(ms, &parley.Message{ID: id, Kind: parley.KindFile, Content: cands[i].Text})
 		}
 		if err := loadAttachments(ctx, tx, ms); err != nil {
-			return nil, translate(op, err)
+			return nil, false, err
 		}
-
-		filter, fargs = searchFilter(q, false)
-		cs, more, err := searchConversations(ctx, tx, searchCustomersSQL+filter+" ORDER BY f.rowid DESC, c.created_at DESC LIMIT ?",
-			append(append([]any{match}, fargs...), parley.MaxSearchCandidates+1), parley.FieldCustomer, parley.MaxSearchCandidates)
-		if err != nil {
-			return nil, translate(op, err)
+		for _, m := range ms {
+			cands[files[m.ID]].Text = m.SearchText()
 		}
-		truncated = truncated || more
-		cands = append(cands, cs...)
 	}
-	return plan.Rank(cands, truncated), nil
-}
 
-// multiScan scans a row into dest, then the destinations a caller adds.
-type multiScan struct {
-	rows *sql.Rows
-	dest []any
-}
-
-func (m multiScan) Scan(extra ...any) error { return m.rows.Scan(append(m.dest, extra...)...) }
-
-// searchConversations reads rows of conversation columns, customer name and
-// email as candidates, at most max of them (more tells whether there were).
-func searchConversations(ctx context.Context, tx *sql.Tx, q string, args []any, field parley.SearchField, max int) (cands []parley.SearchCandidate, more bool, err error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+	filter, fargs, _ := searchFilter(q, false)
+	rows, err = tx.QueryContext(ctx, candidateCustomersSQL+filter+" ORDER BY f.rowid DESC, c.created_at DESC LIMIT ?",
+		append(append([]any{ftsQuery(plan)}, fargs...), parley.MaxSearchCandidates+1)...)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
+	n = 0
 	for rows.Next() {
+		var c parley.SearchCandidate
+		var at int64
 		var name, email string
-		c, err := scanConversation(rows, &name, &email)
-		if err != nil {
+		if err := rows.Scan(&c.ConversationID, &at, &name, &email); err != nil {
 			return nil, false, err
 		}
-		if len(cands) == max {
-			return cands, true, nil
+		if n == parley.MaxSearchCandidates {
+			truncated = true
+			break
 		}
-		cands = append(cands, parley.SearchCandidate{Field: field, Conversation: c, CustomerName: name, CustomerEmail: email})
+		n++
+		c.Field, c.At, c.Text = parley.FieldCustomer, fromMicros(at), parley.CustomerSearchText(name, email)
+		cands = append(cands, c)
 	}
-	return cands, false, rows.Err()
+	return cands, truncated, rows.Err()
+}
+
+// searchRecords reads the records of the page's hits.
+func searchRecords(ctx context.Context, tx *sql.Tx, hits []parley.RankedHit) (parley.SearchRecords, error) {
+	recs := parley.SearchRecords{Conversations: map[string]*parley.Conversation{}, Customers: map[string][2]string{},
+		Messages: map[string]*parley.Message{}}
+	var convIDs, msgIDs []any
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if !seen[h.ConversationID] {
+			seen[h.ConversationID] = true
+			convIDs = append(convIDs, h.ConversationID)
+		}
+		if h.MessageID != "" {
+			msgIDs = append(msgIDs, h.MessageID)
+		}
+	}
+	if len(convIDs) > 0 {
+		rows, err := tx.QueryContext(ctx, `SELECT `+conversationColumnsOf+`, cu.name, cu.email
+			FROM conversations c CROSS JOIN customers cu ON cu.id = c.customer_id WHERE c.id IN `+inList(len(convIDs)), convIDs...)
+		if err != nil {
+			return recs, err
+		}
+		for rows.Next() {
+			var name, email string
+			c, err := scanConversation(rows, &name, &email)
+			if err != nil {
+				rows.Close()
+				return recs, err
+			}
+			recs.Conversations[c.ID], recs.Customers[c.ID] = c, [2]string{name, email}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return recs, err
+		}
+	}
+	if len(msgIDs) > 0 {
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN `+inList(len(msgIDs)), msgIDs...)
+		if err != nil {
+			return recs, err
+		}
+		var ms []*parley.Message
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				rows.Close()
+				return recs, err
+			}
+			ms = append(ms, m)
+			recs.Messages[m.ID] = m
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return recs, err
+		}
+		if err := loadAttachments(ctx, tx, ms); err != nil {
+			return recs, err
+		}
+	}
+	return recs, nil
 }
 
 // backfillSearch indexes what was stored before migration 0005, inside the
