@@ -210,6 +210,35 @@ type SearchPlan struct {
 type SearchTerm struct {
 	Text   string
 	Prefix bool
+	// Words, when a store set it, are the indexed words that start with a
+	// prefix term (Text included when it is one), read from the store's
+	// vocabulary: the index is then asked for any of them, whole, which
+	// both engines answer from their posting lists as they go, where a
+	// prefix query must first gather every matching entry.
+	Words []string
+}
+
+// MaxPrefixWords is the most words a prefix term expands to; a prefix with
+// more is asked of the index as a prefix.
+const MaxPrefixWords = 256
+
+// PrefixRange returns the bounds of the words that start with prefix, in
+// byte (and so code point) order: lo <= w < hi, both valid UTF-8; hi is ""
+// when no bound exists.
+func PrefixRange(prefix string) (lo, hi string) {
+	rs := []rune(prefix)
+	for i := len(rs) - 1; i >= 0; i-- {
+		switch r := rs[i] + 1; {
+		case r > unicode.MaxRune:
+			continue
+		case r >= 0xD800 && r <= 0xDFFF:
+			rs[i] = 0xE000
+		default:
+			rs[i] = r
+		}
+		return prefix, string(rs[:i+1])
+	}
+	return prefix, ""
 }
 
 func newTerm(t string) SearchTerm {

@@ -54,9 +54,13 @@ func (s *Store) CreateCustomer(ctx context.Context, c *parley.Customer) error {
 	if c.LastSeen.IsZero() {
 		last = now
 	}
+	words := searchWords(c.Name, c.Email)
+	if err := s.learnWords(ctx, words); err != nil {
+		return translate(op, err)
+	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, array_to_tsvector($11::text[]))`,
-		c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, first, last, searchWords(c.Name, c.Email))
+		c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, first, last, words)
 	if err != nil {
 		return translate(op, err)
 	}
@@ -92,6 +96,18 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, up parley.Custome
 	const op = "postgres.UpdateCustomer"
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "customer")
+	}
+	// New words of a new name or email join the vocabulary first; the
+	// others are in it already.
+	var name, email string
+	if up.Name != nil {
+		name = *up.Name
+	}
+	if up.Email != nil {
+		email = parley.NormalizeEmail(*up.Email)
+	}
+	if err := s.learnWords(ctx, searchWords(name, email)); err != nil {
+		return nil, translate(op, err)
 	}
 	var c *parley.Customer
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {

@@ -58,6 +58,8 @@ type appendArgs struct {
 	// conversationID orders appends within a batch, so that concurrent
 	// batches take conversation row locks in one order.
 	conversationID string
+	// words are the message's search words ($11), learned before the append.
+	words []string
 }
 
 // appendResult is what appendSQL returned for one message.
@@ -85,10 +87,11 @@ func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 	if err != nil {
 		return nil, &parley.Error{Code: parley.EINVALID, Op: op, Message: "metadata must be a JSON object", Err: err}
 	}
+	words := searchWords(m.SearchText())
 	args := []any{m.ID, m.ConversationID, nullText(m.ClientMsgID), nullID(m.SenderID),
-		string(m.SenderType), string(m.Kind), m.Content, meta, parley.Now(), m.Preview(), searchWords(m.SearchText())}
+		string(m.SenderType), string(m.Kind), m.Content, meta, parley.Now(), m.Preview(), words}
 	if len(m.Attachments) == 0 {
-		return &appendArgs{sql: appendMessageSQL, args: args, conversationID: m.ConversationID}, nil
+		return &appendArgs{sql: appendMessageSQL, args: args, conversationID: m.ConversationID, words: words}, nil
 	}
 	n := len(m.Attachments)
 	ids, keys, urls, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -98,7 +101,7 @@ func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 		cts[i], sizes[i], names[i], sums[i] = at.ContentType, at.Size, at.Name, at.Checksum
 	}
 	args = append(args, ids, keys, urls, types, cts, sizes, names, sums)
-	return &appendArgs{sql: appendWithAttachmentsSQL, args: args, conversationID: m.ConversationID}, nil
+	return &appendArgs{sql: appendWithAttachmentsSQL, args: args, conversationID: m.ConversationID, words: words}, nil
 }
 
 // scanAppend reads appendSQL's result row.
@@ -146,6 +149,9 @@ func (s *Store) AppendMessage(ctx context.Context, m *parley.Message) (bool, err
 	a, err := prepareAppend(op, m)
 	if err != nil {
 		return false, err
+	}
+	if err := s.learnWords(ctx, a.words); err != nil {
+		return false, translate(op, err)
 	}
 	r, err := s.appends.append(ctx, a)
 	return s.appended(ctx, op, m, a, r, err)

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,11 +35,23 @@ func searchWords(texts ...string) []string {
 func tsQuery(p *parley.SearchPlan) string {
 	parts := make([]string, len(p.Terms))
 	for i, t := range p.Terms {
-		s := "'" + strings.ReplaceAll(strings.ReplaceAll(t.Text, `\`, `\\`), "'", "''") + "'"
-		if t.Prefix {
-			s += ":*"
+		quote := func(w string) string {
+			return "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), "'", "''") + "'"
 		}
-		parts[i] = s
+		switch {
+		case len(t.Words) == 1:
+			parts[i] = quote(t.Words[0])
+		case len(t.Words) > 1:
+			ws := make([]string, len(t.Words))
+			for j, w := range t.Words {
+				ws[j] = quote(w)
+			}
+			parts[i] = "(" + strings.Join(ws, " | ") + ")"
+		case t.Prefix:
+			parts[i] = quote(t.Text) + ":*"
+		default:
+			parts[i] = quote(t.Text)
+		}
 	}
 	return strings.Join(parts, " & ")
 }
@@ -149,6 +163,80 @@ func (s *Store) Search(ctx context.Context, q parley.SearchQuery) (*parley.Searc
 	return page, nil
 }
 
+// vocabulary remembers which words are in search_words, so an append of
+// known words costs no statement. It forgets everything when it holds
+// vocabularyMax words.
+type vocabulary struct {
+	mu    sync.Mutex
+	known map[string]struct{}
+}
+
+const vocabularyMax = 1 << 20
+
+// learnWords adds the words search_words lacks, in its own short
+// transaction before the rows that use them are written: a word is in the
+// vocabulary before any row holds it. The words go in sorted, so concurrent
+// calls lock new words in one order and never deadlock; a word a concurrent
+// call is adding waits for it.
+func (s *Store) learnWords(ctx context.Context, words []string) error {
+	var fresh []string
+	s.words.mu.Lock()
+	for _, w := range words {
+		if _, ok := s.words.known[w]; !ok {
+			fresh = append(fresh, w)
+		}
+	}
+	s.words.mu.Unlock()
+	if len(fresh) == 0 {
+		return nil
+	}
+	sort.Strings(fresh)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO search_words (word) SELECT w FROM unnest($1::text[]) WITH ORDINALITY AS u(w, n)
+		ORDER BY n ON CONFLICT DO NOTHING`, fresh); err != nil {
+		return err
+	}
+	s.words.mu.Lock()
+	if s.words.known == nil || len(s.words.known) >= vocabularyMax {
+		s.words.known = make(map[string]struct{})
+	}
+	for _, w := range fresh {
+		s.words.known[w] = struct{}{}
+	}
+	s.words.mu.Unlock()
+	return nil
+}
+
+// expandPrefixes sets the words of each prefix term from the vocabulary. It
+// returns false when a prefix starts no word: then nothing can match.
+func expandPrefixes(ctx context.Context, tx pgx.Tx, plan *parley.SearchPlan) (bool, error) {
+	for i := range plan.Terms {
+		t := &plan.Terms[i]
+		if !t.Prefix {
+			continue
+		}
+		lo, hi := parley.PrefixRange(t.Text)
+		q, args := `SELECT word FROM search_words WHERE word >= $1`, sqlArgs{lo}
+		if hi != "" {
+			q += ` AND word < ` + args.add(hi)
+		}
+		rows, err := tx.Query(ctx, q+` ORDER BY word LIMIT `+args.add(parley.MaxPrefixWords+1), args...)
+		if err != nil {
+			return false, err
+		}
+		ws, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case len(ws) == 0:
+			return false, nil
+		case len(ws) <= parley.MaxPrefixWords:
+			t.Words = ws
+		}
+	}
+	return true, nil
+}
+
 // searchCandidates runs the index queries.
 func searchCandidates(ctx context.Context, tx pgx.Tx, q parley.SearchQuery, plan *parley.SearchPlan) ([]parley.SearchCandidate, bool, error) {
 	var cands []parley.SearchCandidate
@@ -176,6 +264,9 @@ func searchCandidates(ctx context.Context, tx pgx.Tx, q parley.SearchQuery, plan
 	}
 	if len(plan.Terms) == 0 {
 		return cands, false, nil
+	}
+	if ok, err := expandPrefixes(ctx, tx, plan); err != nil || !ok {
+		return cands, false, err
 	}
 	qs, args := messageSearch(q, plan)
 	rows, err := tx.Query(ctx, qs, args...)
@@ -370,6 +461,9 @@ func backfillSearch(ctx context.Context, tx pgx.Tx) error {
 			FROM unnest($1::uuid[], $2::text[]) AS u(id, words) WHERE m.id = u.id AND u.words <> ''`, ids, words); err != nil {
 			return err
 		}
+		if err := backfillWords(ctx, tx, words); err != nil {
+			return err
+		}
 		after = ids[len(ids)-1]
 	}
 	rows, err := tx.Query(ctx, `SELECT id, name, email FROM customers`)
@@ -396,7 +490,18 @@ func backfillSearch(ctx context.Context, tx pgx.Tx) error {
 			FROM unnest($1::uuid[], $2::text[]) AS u(id, words) WHERE cu.id = u.id AND u.words <> ''`, ids[:n], words[:n]); err != nil {
 			return err
 		}
+		if err := backfillWords(ctx, tx, words[:n]); err != nil {
+			return err
+		}
 		ids, words = ids[n:], words[n:]
 	}
 	return nil
+}
+
+// backfillWords adds the words of space-separated word lists to the vocabulary.
+func backfillWords(ctx context.Context, tx pgx.Tx, lists []string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO search_words (word)
+		SELECT DISTINCT w FROM unnest($1::text[]) AS l(words), unnest(string_to_array(l.words, ' ')) AS w
+		WHERE w <> '' ON CONFLICT DO NOTHING`, lists)
+	return err
 }

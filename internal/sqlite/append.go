@@ -207,7 +207,7 @@ type appendStmts struct {
 	ready                            bool
 	findClient, bump, insert, attach *sql.Stmt
 	savepoint, rollbackTo, release   *sql.Stmt
-	searchDoc, searchWords           *sql.Stmt // search.go
+	searchDoc, searchWords, vocab    *sql.Stmt // search.go
 }
 
 func (a *appendStmts) all() []*sql.Stmt {
@@ -215,7 +215,7 @@ func (a *appendStmts) all() []*sql.Stmt {
 	defer a.mu.Unlock()
 	var out []*sql.Stmt
 	for _, st := range []*sql.Stmt{a.findClient, a.bump, a.insert, a.attach, a.savepoint, a.rollbackTo, a.release,
-		a.searchDoc, a.searchWords} {
+		a.searchDoc, a.searchWords, a.vocab} {
 		if st != nil {
 			out = append(out, st)
 		}
@@ -245,7 +245,7 @@ const (
 type txStmts struct {
 	tx                                                               *sql.Tx
 	findClient, bump, insert, attach, savepoint, rollbackTo, release *sql.Stmt
-	searchDoc, searchWords                                           *sql.Stmt
+	searchDoc, searchWords, vocab                                    *sql.Stmt
 }
 
 // prepareAppendStmts prepares the append statements on the writer the first
@@ -271,6 +271,7 @@ func (s *Store) prepareAppendStmts(ctx context.Context) error {
 			{&a.release, "RELEASE append"},
 			{&a.searchDoc, indexMessageDocSQL},
 			{&a.searchWords, indexMessageWordsSQL},
+			{&a.vocab, indexVocabularySQL},
 		} {
 			if *p.dst, err = s.writer.PrepareContext(ctx, p.q); err != nil {
 				return err
@@ -295,6 +296,7 @@ func (s *Store) bindAppendStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 		release:     tx.StmtContext(ctx, a.release),
 		searchDoc:   tx.StmtContext(ctx, a.searchDoc),
 		searchWords: tx.StmtContext(ctx, a.searchWords),
+		vocab:       tx.StmtContext(ctx, a.vocab),
 	}
 }
 
@@ -356,7 +358,7 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message) 
 		}
 		a.MessageID, a.ConversationID, a.CreatedAt = m.ID, m.ConversationID, now
 	}
-	if err := indexMessage(ctx, st.searchDoc, st.searchWords, m); err != nil {
+	if err := indexMessage(ctx, st.searchDoc, st.searchWords, st.vocab, m); err != nil {
 		return false, true, translate(op, err)
 	}
 	m.Seq, m.CreatedAt = seq, now

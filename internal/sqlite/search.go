@@ -16,11 +16,12 @@ import (
 const (
 	indexMessageDocSQL   = `INSERT INTO message_search (message_id) VALUES (?) RETURNING docid`
 	indexMessageWordsSQL = `INSERT INTO messages_fts (rowid, words) VALUES (?, ?)`
+	indexVocabularySQL   = `INSERT OR IGNORE INTO search_words (word) VALUES (?)`
 )
 
 // indexMessage puts m's words in the search index, inside the transaction
 // that inserts m. A message without words gets no index row.
-func indexMessage(ctx context.Context, doc, words *sql.Stmt, m *parley.Message) error {
+func indexMessage(ctx context.Context, doc, words, vocab *sql.Stmt, m *parley.Message) error {
 	ws := parley.IndexTokens(m.SearchText())
 	if len(ws) == 0 {
 		return nil
@@ -29,8 +30,15 @@ func indexMessage(ctx context.Context, doc, words *sql.Stmt, m *parley.Message) 
 	if err := doc.QueryRowContext(ctx, m.ID).Scan(&docid); err != nil {
 		return err
 	}
-	_, err := words.ExecContext(ctx, docid, strings.Join(ws, " "))
-	return err
+	if _, err := words.ExecContext(ctx, docid, strings.Join(ws, " ")); err != nil {
+		return err
+	}
+	for _, w := range ws {
+		if _, err := vocab.ExecContext(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexCustomer replaces the customer's words in the search index.
@@ -48,8 +56,15 @@ func indexCustomer(ctx context.Context, q dbtx, id, name, email string) error {
 	if len(ws) == 0 {
 		return nil
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO customers_fts (rowid, words) VALUES (?, ?)`, docid, strings.Join(ws, " "))
-	return err
+	if _, err = q.ExecContext(ctx, `INSERT INTO customers_fts (rowid, words) VALUES (?, ?)`, docid, strings.Join(ws, " ")); err != nil {
+		return err
+	}
+	for _, w := range ws {
+		if _, err := q.ExecContext(ctx, indexVocabularySQL, w); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ftsQuery is the plan's terms as an FTS5 expression: each term a quoted
@@ -59,11 +74,21 @@ func indexCustomer(ctx context.Context, q dbtx, id, name, email string) error {
 func ftsQuery(p *parley.SearchPlan) string {
 	parts := make([]string, len(p.Terms))
 	for i, t := range p.Terms {
-		s := `"` + strings.ReplaceAll(t.Text, `"`, `""`) + `"`
-		if t.Prefix {
-			s += "*"
+		quote := func(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` }
+		switch {
+		case len(t.Words) == 1:
+			parts[i] = quote(t.Words[0])
+		case len(t.Words) > 1:
+			ws := make([]string, len(t.Words))
+			for j, w := range t.Words {
+				ws[j] = quote(w)
+			}
+			parts[i] = "(" + strings.Join(ws, " OR ") + ")"
+		case t.Prefix:
+			parts[i] = quote(t.Text) + "*"
+		default:
+			parts[i] = quote(t.Text)
 		}
-		parts[i] = s
 	}
 	return strings.Join(parts, " AND ")
 }
@@ -195,6 +220,46 @@ func (s *Store) Search(ctx context.Context, q parley.SearchQuery) (*parley.Searc
 	return recs.Page(hits, next, truncated), nil
 }
 
+// expandPrefixes sets the words of each prefix term from the vocabulary. It
+// returns false when a prefix starts no word: then nothing can match.
+func expandPrefixes(ctx context.Context, tx *sql.Tx, plan *parley.SearchPlan) (bool, error) {
+	for i := range plan.Terms {
+		t := &plan.Terms[i]
+		if !t.Prefix {
+			continue
+		}
+		lo, hi := parley.PrefixRange(t.Text)
+		q, args := `SELECT word FROM search_words WHERE word >= ?`, []any{lo}
+		if hi != "" {
+			q, args = q+` AND word < ?`, append(args, hi)
+		}
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY word LIMIT ?`, append(args, parley.MaxPrefixWords+1)...)
+		if err != nil {
+			return false, err
+		}
+		var ws []string
+		for rows.Next() {
+			var w string
+			if err := rows.Scan(&w); err != nil {
+				rows.Close()
+				return false, err
+			}
+			ws = append(ws, w)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		switch {
+		case len(ws) == 0:
+			return false, nil
+		case len(ws) <= parley.MaxPrefixWords:
+			t.Words = ws
+		}
+	}
+	return true, nil
+}
+
 // searchCandidates runs the index queries.
 func searchCandidates(ctx context.Context, tx *sql.Tx, q parley.SearchQuery, plan *parley.SearchPlan) ([]parley.SearchCandidate, bool, error) {
 	var cands []parley.SearchCandidate
@@ -226,6 +291,9 @@ func searchCandidates(ctx context.Context, tx *sql.Tx, q parley.SearchQuery, pla
 	}
 	if len(plan.Terms) == 0 {
 		return cands, false, nil
+	}
+	if ok, err := expandPrefixes(ctx, tx, plan); err != nil || !ok {
+		return cands, false, err
 	}
 	qs, args := messageSearch(q, plan)
 	rows, err := tx.QueryContext(ctx, qs, args...)
@@ -371,6 +439,11 @@ func backfillSearch(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	defer words.Close()
+	vocab, err := tx.PrepareContext(ctx, indexVocabularySQL)
+	if err != nil {
+		return err
+	}
+	defer vocab.Close()
 	var after int64
 	for {
 		rows, err := tx.QueryContext(ctx, `SELECT rowid, `+messageColumns+` FROM messages WHERE rowid > ? ORDER BY rowid LIMIT 500`, after)
@@ -399,7 +472,7 @@ func backfillSearch(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 		for _, m := range ms {
-			if err := indexMessage(ctx, doc, words, m); err != nil {
+			if err := indexMessage(ctx, doc, words, vocab, m); err != nil {
 				return err
 			}
 		}

@@ -22,6 +22,7 @@ var searchTests = []test{
 	{"Snippet", testSearchSnippet},
 	{"FollowsWrites", testSearchFollowsWrites},
 	{"Invalid", testSearchInvalid},
+	{"ManyPrefixWords", testSearchManyPrefixWords},
 }
 
 var exportTests = []test{
@@ -648,4 +649,41 @@ func manyWords(n int) string {
 		ws[i] = "w" + itoa(i)
 	}
 	return strings.Join(ws, " ")
+}
+
+// testSearchManyPrefixWords: a prefix that starts more than MaxPrefixWords
+// words still finds them all, and one that starts words of customers only
+// finds the customers.
+func testSearchManyPrefixWords(t *testing.T, s parley.Store) {
+	c := mustConversation(t, s, parley.StatusWaiting, "")
+	n := parley.MaxPrefixWords + 20
+	for i := range n {
+		mustAppend(t, s, textMessage(c.ID, parley.SenderCustomer, c.CustomerID, fmt.Sprintf("code zqv%04d issued", i)))
+	}
+	for _, tc := range []struct {
+		q    string
+		want int
+	}{{"zqv", n}, {"zqv00", 100}, {"zqv0001", 1}, {"zqv9", 0}, {"issued zqv01", 100}} {
+		seen := map[string]bool{}
+		cursor := ""
+		for range 20 {
+			p := mustSearch(t, s, parley.SearchQuery{Text: tc.q, Limit: parley.MaxSearchPage, Cursor: cursor})
+			for _, id := range hitIDs(p) {
+				seen[id] = true
+			}
+			if cursor = p.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if len(seen) != tc.want {
+			t.Errorf("Search(%q): %d hits, want %d", tc.q, len(seen), tc.want)
+		}
+	}
+	cu := newCustomer()
+	cu.Name = "Xandrella Quimby"
+	must(t, s.CreateCustomer(t.Context(), cu), "CreateCustomer")
+	mustConversationFor(t, s, cu.ID, parley.StatusWaiting, "")
+	if p := mustSearch(t, s, parley.SearchQuery{Text: "xandr"}); len(p.Hits) != 1 || p.Hits[0].Field != parley.FieldCustomer {
+		t.Errorf("a prefix of a customer's name: %v", hitIDs(p))
+	}
 }

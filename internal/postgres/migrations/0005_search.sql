@@ -17,5 +17,15 @@ CREATE INDEX messages_search ON messages USING gin (search);
 ALTER TABLE customers ADD COLUMN search tsvector NOT NULL DEFAULT ''::tsvector;
 CREATE INDEX customers_search ON customers USING gin (search);
 
+-- Every word ever indexed, so a prefix is expanded into the words it
+-- starts (parley.SearchTerm.Words): GIN answers an OR of whole lexemes from
+-- their entries, where a prefix match first gathers every posting of every
+-- matching lexeme. Byte order ("C"), so a prefix is a range. Words are
+-- added before the rows that use them (see learnWords) and stay when the
+-- rows go; a stale word only finds nothing.
+CREATE TABLE search_words (
+    word text COLLATE "C" PRIMARY KEY
+);
+
 -- Exports walk conversations by (created_at, id), a page at a time.
 CREATE INDEX conversations_created_id ON conversations (created_at, id);

@@ -37,5 +37,14 @@ CREATE TRIGGER customer_search_delete AFTER DELETE ON customer_search BEGIN
     DELETE FROM customers_fts WHERE rowid = old.docid;
 END;
 
+-- Every word ever indexed, so a prefix is expanded into the words it
+-- starts (parley.SearchTerm.Words): FTS5 answers an OR of whole words as
+-- it walks its posting lists, where a prefix query first gathers every
+-- posting of every matching word. Words stay when their rows go; a stale
+-- word only finds nothing.
+CREATE TABLE search_words (
+    word TEXT PRIMARY KEY
+) STRICT, WITHOUT ROWID;
+
 -- Exports walk conversations by (created_at, id), a page at a time.
 CREATE INDEX conversations_created_id ON conversations (created_at, id);
