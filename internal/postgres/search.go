@@ -122,12 +122,19 @@ func (s *Store) explainSearch(ctx context.Context, q parley.SearchQuery) (string
 	if err != nil {
 		return "", err
 	}
-	qs, args := messageSearch(q, plan)
-	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+qs, args...)
-	if err != nil {
-		return "", err
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	var lines []string
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := expandPrefixes(ctx, tx, plan); err != nil {
+			return err
+		}
+		qs, args := messageSearch(q, plan)
+		rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+qs, args...)
+		if err != nil {
+			return err
+		}
+		lines, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
 	return strings.Join(lines, "\n"), err
 }
 

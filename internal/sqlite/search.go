@@ -168,8 +168,16 @@ func (s *Store) explainSearch(ctx context.Context, q parley.SearchQuery) (string
 	if err != nil {
 		return "", err
 	}
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	if _, err := expandPrefixes(ctx, tx, plan); err != nil {
+		return "", err
+	}
 	qs, args := messageSearch(q, plan)
-	rows, err := s.reader.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qs, args...)
+	rows, err := tx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qs, args...)
 	if err != nil {
 		return "", err
 	}
