@@ -152,6 +152,12 @@ func (s *Store) Search(ctx context.Context, q parley.SearchQuery) (*parley.Searc
 	var page *parley.SearchPage
 	// One read-only snapshot for every part of the page.
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// Whether the GIN index or a walk down messages_created_at is the
+		// better plan depends on how common the words are: plan each
+		// search for its own words, never with a cached generic plan.
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			return err
+		}
 		cands, truncated, err := searchCandidates(ctx, tx, q, plan)
 		if err != nil {
 			return err
