@@ -203,6 +203,11 @@ func (s *Store) learnWords(ctx context.Context, words []string) error {
 	if len(fresh) == 0 {
 		return nil
 	}
+	select {
+	case <-s.appends.done:
+		return &parley.Error{Code: parley.EUNAVAILABLE, Op: "postgres.learnWords", Message: "the store is closed", Err: errStoreClosed}
+	default:
+	}
 	sort.Strings(fresh)
 	if _, err := s.pool.Exec(ctx, `INSERT INTO search_words (word) SELECT w FROM unnest($1::text[]) WITH ORDINALITY AS u(w, n)
 		ORDER BY n ON CONFLICT DO NOTHING`, fresh); err != nil {
