@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(tb testing.TB) parley.Store) {
 		{"Cascade", cascadeTests},
 		{"Files", fileTests},
 		{"Widget", widgetTests},
+		{"Search", searchTests}, {"Export", exportTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
