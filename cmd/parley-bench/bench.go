@@ -75,7 +75,10 @@ type Result struct {
 	Connections int64   `json:"connections"`
 	Reconnects  int64   `json:"reconnects"`
 	Errors      int64   `json:"errors"` // error frames and failed dials
-	Seconds     float64 `json:"seconds"`
+	// ErrorCodes counts the errors by code ("dial" for failed dials,
+	// "close_<code>" for sockets the server closed).
+	ErrorCodes map[string]int64 `json:"error_codes,omitempty"`
+	Seconds    float64          `json:"seconds"`
 }
 
 // OK reports whether the delivery promise held.
@@ -85,9 +88,9 @@ func (r Result) OK() bool { return r.Lost == 0 && r.Duplicated == 0 && r.Gaps ==
 func (r Result) Text() string {
 	return fmt.Sprintf("sent %d, acked %d, delivered %d: lost %d, duplicated %d, gaps %d\n"+
 		"%.0f msgs/s over %.1fs; ack p50 %.1f ms p99 %.1f ms; end to end p50 %.1f ms p99 %.1f ms\n"+
-		"%d connections, %d reconnects, %d errors\n",
+		"%d connections, %d reconnects, %d errors %v\n",
 		r.Sent, r.Acked, r.Delivered, r.Lost, r.Duplicated, r.Gaps, r.MsgsPerSec, r.Seconds,
-		r.AckP50, r.AckP99, r.E2EP50, r.E2EP99, r.Connections, r.Reconnects, r.Errors)
+		r.AckP50, r.AckP99, r.E2EP50, r.E2EP99, r.Connections, r.Reconnects, r.Errors, r.ErrorCodes)
 }
 
 // record follows one message from send to delivery.
@@ -109,6 +112,18 @@ type bench struct {
 
 	sent, acked, delivered, duplicated, gaps atomic.Int64
 	reconnects, errs, open, peak             atomic.Int64
+	errCodes                                 map[string]int64 // under mu
+}
+
+// fail counts an error of the given code.
+func (b *bench) fail(code string) {
+	b.errs.Add(1)
+	b.mu.Lock()
+	if b.errCodes == nil {
+		b.errCodes = map[string]int64{}
+	}
+	b.errCodes[code]++
+	b.mu.Unlock()
 }
 
 // Run runs the bench against cfg.URL and returns what it measured.
@@ -389,7 +404,7 @@ func (b *bench) result(sending time.Duration) Result {
 	r := Result{
 		Sent: b.sent.Load(), Acked: b.acked.Load(), Delivered: b.delivered.Load(),
 		Duplicated: b.duplicated.Load(), Gaps: b.gaps.Load(), Connections: b.peak.Load(),
-		Reconnects: b.reconnects.Load(), Errors: b.errs.Load(), Seconds: sending.Seconds(),
+		Reconnects: b.reconnects.Load(), Errors: b.errs.Load(), ErrorCodes: b.errCodes, Seconds: sending.Seconds(),
 	}
 	for _, rec := range b.records {
 		if rec.acked && !rec.delivered {
@@ -456,7 +471,7 @@ func (p *peer) session(ctx context.Context) error {
 		HTTPClient: p.b.client(p.idx), HTTPHeader: p.header, Subprotocols: []string{realtime.Version}})
 	cancel()
 	if err != nil {
-		p.b.errs.Add(1)
+		p.b.fail("dial")
 		return err
 	}
 	conn.SetReadLimit(1 << 20)
@@ -493,6 +508,9 @@ func (p *peer) session(ctx context.Context) error {
 	for {
 		_, data, err := conn.Read(ctx)
 		if err != nil {
+			if code := websocket.CloseStatus(err); code != -1 {
+				p.b.fail(fmt.Sprintf("close_%d", code))
+			}
 			return err
 		}
 		var f realtime.Frame
@@ -513,7 +531,7 @@ func (p *peer) session(ctx context.Context) error {
 		case realtime.TypeMessage:
 			p.onMessage(f)
 		case realtime.TypeError:
-			p.b.errs.Add(1)
+			p.b.fail(f.Code)
 		}
 	}
 }

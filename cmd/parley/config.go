@@ -30,6 +30,7 @@ type Config struct {
 	AdminPassword     string        // PARLEY_ADMIN_PASSWORD; empty: generated and printed once
 	TrustedProxies    string        // PARLEY_TRUSTED_PROXIES: comma-separated CIDRs or addresses
 	AllowedOrigins    string        // PARLEY_ALLOWED_ORIGINS: other origins whose pages may use an agent's session on /ws
+	DebugAddr         string        // PARLEY_DEBUG_ADDR, -debug-addr: where to serve /debug/pprof (empty: nowhere)
 	NATSURL           string        // PARLEY_NATS_URL, -nats-url: empty runs one node with an in-process broker
 	NATSPrefix        string        // PARLEY_NATS_PREFIX, -nats-prefix: subject prefix of this installation
 	LogLevel          string        // PARLEY_LOG_LEVEL: debug, info, warn, error
@@ -87,6 +88,7 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_ADMIN_PASSWORD", &c.AdminPassword},
 		{"PARLEY_TRUSTED_PROXIES", &c.TrustedProxies},
 		{"PARLEY_ALLOWED_ORIGINS", &c.AllowedOrigins},
+		{"PARLEY_DEBUG_ADDR", &c.DebugAddr},
 		{"PARLEY_NATS_URL", &c.NATSURL},
 		{"PARLEY_NATS_PREFIX", &c.NATSPrefix},
 		{"PARLEY_LOG_LEVEL", &c.LogLevel},
@@ -140,6 +142,7 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite synchronous setting: NORMAL or FULL (PARLEY_SQLITE_SYNCHRONOUS)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed (PARLEY_TRUSTED_PROXIES)")
 	fs.StringVar(&c.AllowedOrigins, "allowed-origins", c.AllowedOrigins, "comma-separated origins (https://host or host patterns like *.example.com) whose pages may use an agent's session on the socket (PARLEY_ALLOWED_ORIGINS)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for Go's profiler (/debug/pprof), e.g. 127.0.0.1:6060; never expose it (PARLEY_DEBUG_ADDR)")
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server URL(s), comma-separated, to run several nodes; empty: one node (PARLEY_NATS_URL)")
 	fs.StringVar(&c.NATSPrefix, "nats-prefix", c.NATSPrefix, "NATS subject prefix, to share a NATS server between installations (PARLEY_NATS_PREFIX)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
