@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(tb testing.TB) parley.Store) {
 		{"Errors", errorTests},
 		{"Cascade", cascadeTests},
 		{"Files", fileTests},
+		{"UserNames", userNameTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
