@@ -10,6 +10,8 @@ import { ParleySocket, socketURL, type SocketState } from "../../shared/socket";
 import { ConversationSync } from "../../shared/sync";
 import { chime } from "../../shared/chime";
 import type { Conversation, ConversationPage, ServerFrame } from "../../shared/types";
+import { Uploads } from "../../shared/upload";
+import { csrf } from "./session";
 
 type Listener = (f: ServerFrame) => void;
 
@@ -29,6 +31,8 @@ export class Live {
   /** The conversation on screen: its activity does not count as unread. */
   viewing: string | null = null;
   readonly outbox = new Outbox(storage(), "parley.agent.outbox");
+  /** Files on their way, from every chat on screen. */
+  readonly uploads = new Uploads({ csrf, onChange: () => this.settleUploads() });
   private socket: ParleySocket;
   private syncs = new Map<string, { sync: ConversationSync; refs: number }>();
   private listeners = new Set<Listener>();
@@ -78,6 +82,11 @@ export class Live {
   };
   getVersion = () => this.version;
 
+  private settleUploads() {
+    for (const { sync } of this.syncs.values()) this.uploads.settle((id) => sync.timeline.hasClientMessage(id));
+    this.changed();
+  }
+
   private changed() {
     this.version++;
     for (const fn of this.subs) fn();
@@ -103,7 +112,10 @@ export class Live {
         outbox: this.outbox,
         send: (f) => this.socket.send(f),
         strictSeq: true,
-        onChange: () => this.changed(),
+        onChange: () => {
+          this.uploads.settle((id) => sync.timeline.hasClientMessage(id));
+          this.changed();
+        },
       });
       e = { sync, refs: 0 };
       this.syncs.set(conversationId, e);
@@ -140,6 +152,8 @@ export class Live {
         this.patch(f.conversationId, (c) => ({ ...c, ...f.conversation, unread: c.unread }));
         if (f.change === "created" && f.conversation.status === "waiting") this.announce(f.conversation);
         if (f.change === "deleted") this.qc.removeQueries({ queryKey: ["conversation", f.conversationId] });
+        if (f.change === "transferred" || f.change === "assigned" || f.change === "claimed" || f.change === "auto_assigned") void this.qc.invalidateQueries({ queryKey: ["transfers", f.conversationId] });
+        if (f.change === "rated" || f.change === "status") void this.qc.invalidateQueries({ queryKey: ["rating", f.conversationId] });
         this.scheduleRefetch();
         break;
       }

@@ -48,7 +48,7 @@ export function CustomerPanel({ c }: { c: Conversation }) {
   const cu = q.data;
   const others = (earlier.data?.conversations ?? []).filter((x) => x.id !== c.id);
   return (
-    <aside aria-label="Customer" className="hidden w-72 shrink-0 overflow-y-auto border-l border-line bg-panel p-4 lg:block">
+    <div>
       <h2 className="font-semibold">Customer</h2>
       {q.isPending ? (
         <p className="mt-2 text-sm text-muted">Loading…</p>
@@ -99,6 +99,6 @@ export function CustomerPanel({ c }: { c: Conversation }) {
           ))}
         </ul>
       )}
-    </aside>
+    </div>
   );
 }

@@ -90,8 +90,10 @@ function List({ items, loading, error, selected, view }: { items?: Conversation[
 }
 
 function Item({ c, selected }: { c: Conversation; selected: boolean }) {
-  const customer = useCustomer(c.customerId);
-  const name = customerLabel(customer.data, c.customerId);
+  // Servers before customer names were on inbox rows: ask for each customer.
+  const customer = useCustomer(c.customerName === undefined ? c.customerId : undefined);
+  const email = c.customerEmail ?? customer.data?.email ?? "";
+  const name = c.customerName !== undefined ? c.customerName || c.customerEmail || "Visitor " + c.customerId.slice(0, 4) : customerLabel(customer.data, c.customerId);
   const unread = c.unread ?? 0;
   const [, tick] = useState(0);
   useEffect(() => {
@@ -109,6 +111,12 @@ function Item({ c, selected }: { c: Conversation; selected: boolean }) {
       >
         <div className="flex items-center gap-2">
           <span className={cn("truncate text-sm", unread > 0 ? "font-semibold" : "font-medium")}>{name}</span>
+          {email && (
+            <span className="shrink-0 text-xs text-muted" title={`Left an email: ${email}`} data-testid="left-email">
+              <span aria-hidden="true">✉</span>
+              <span className="sr-only">left an email address, {email}</span>
+            </span>
+          )}
           <time dateTime={when} className="ml-auto shrink-0 text-xs text-muted" title={new Date(when).toLocaleString()}>
             {age(when)}
           </time>
