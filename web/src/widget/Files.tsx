@@ -154,7 +154,7 @@ export function PendingUploads({ c, t, items }: { c: WidgetController; t: String
                 </span>
               )}
             </div>
-            <span className="px-1 text-[11px] text-gray-600">
+            <span className="max-w-[85%] px-1 text-right text-[11px] text-gray-600">
               {u.error ? (
                 <>
                   <span role="alert" className="text-red-700">

@@ -17,8 +17,8 @@ export function niceMax(max: number): number {
 }
 
 export function LineChart({ points, label, format }: { points: { at: string; value: number }[]; label: string; format: (iso: string) => string }) {
-  const W = 640;
-  const H = 200;
+  const W = 900;
+  const H = 220;
   const pad = { l: 36, r: 12, t: 10, b: 28 };
   const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
   const x = (i: number) => pad.l + (points.length <= 1 ? 0 : (i / (points.length - 1)) * (W - pad.l - pad.r));
@@ -49,11 +49,11 @@ export function LineChart({ points, label, format }: { points: { at: string; val
 }
 
 export function BarChart({ rows, series, label }: { rows: { label: string; values: number[] }[]; series: Series[]; label: string }) {
-  const barH = 12;
-  const gap = 4;
+  const barH = 14;
+  const gap = 5;
   const rowH = series.length * (barH + 2) + gap * 2;
-  const W = 640;
-  const left = 140;
+  const W = 440;
+  const left = 110;
   const H = Math.max(1, rows.length) * rowH + 24;
   const max = niceMax(Math.max(0, ...rows.flatMap((r) => r.values)));
   const w = (v: number) => (v / max) * (W - left - 40);
@@ -62,7 +62,7 @@ export function BarChart({ rows, series, label }: { rows: { label: string; value
       {rows.map((r, i) => (
         <g key={r.label + i} transform={`translate(0 ${i * rowH + gap})`}>
           <text x={left - 8} y={rowH / 2} textAnchor="end" dominantBaseline="middle" className="fill-fg text-[12px]">
-            {r.label.length > 20 ? r.label.slice(0, 19) + "…" : r.label}
+            {r.label.length > 16 ? r.label.slice(0, 15) + "…" : r.label}
           </text>
           {r.values.map((v, j) => (
             <g key={j}>
@@ -76,7 +76,7 @@ export function BarChart({ rows, series, label }: { rows: { label: string; value
       ))}
       <g transform={`translate(${left} ${H - 12})`}>
         {series.map((s, j) => (
-          <g key={s.name} transform={`translate(${j * 120} 0)`}>
+          <g key={s.name} transform={`translate(${j * 90} 0)`}>
             <rect width={10} height={10} y={-9} rx={2} fill={s.color} />
             <text x={14} className="fill-muted text-[11px]">
               {s.name}

@@ -46,6 +46,8 @@ describe("parse", () => {
       { t: "code", v: "e*f" },
       { t: "text", v: " *g* snake_case_name" },
     ]);
+    expect(inline("window.__sop=1 and window.__sop=3")).toEqual([{ t: "text", v: "window.__sop=1 and window.__sop=3" }]);
+    expect(inline("__bold__ and foo__bar__")).toEqual([{ t: "strong", c: [{ t: "text", v: "bold" }] }, { t: "text", v: " and foo__bar__" }]);
     expect(inline("one  \ntwo\nthree")).toEqual([{ t: "text", v: "one" }, { t: "br" }, { t: "text", v: "two three" }]);
   });
 });

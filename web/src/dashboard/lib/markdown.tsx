@@ -187,18 +187,19 @@ export function inline(src: string): Inline[] {
       i += run.length;
       continue;
     }
-    if ((ch === "*" || ch === "_") && src[i + 1] === ch) {
+    // "_" inside a word (snake_case, window.__x) is a letter, not emphasis.
+    const intraword = ch === "_" && /[\p{L}\p{N}]/u.test(src[i - 1] ?? "");
+    if ((ch === "*" || ch === "_") && src[i + 1] === ch && !intraword) {
       const end = findClose(src, ch + ch, i + 2);
-      if (end > i + 2) {
+      if (end > i + 2 && !(ch === "_" && /[\p{L}\p{N}]/u.test(src[end + 2] ?? ""))) {
         push({ t: "strong", c: inline(src.slice(i + 2, end)) });
         i = end + 2;
         continue;
       }
     }
     if (ch === "*" || ch === "_") {
-      const wordInside = ch === "_" && /\w/.test(src[i - 1] ?? "");
-      const end = wordInside ? -1 : findClose(src, ch, i + 1);
-      if (end > i + 1 && !/\s/.test(src[i + 1]) && !(ch === "_" && /\w/.test(src[end + 1] ?? ""))) {
+      const end = intraword ? -1 : findClose(src, ch, i + 1);
+      if (end > i + 1 && !/\s/.test(src[i + 1]) && !(ch === "_" && /[\p{L}\p{N}]/u.test(src[end + 1] ?? ""))) {
         push({ t: "em", c: inline(src.slice(i + 1, end)) });
         i = end + 1;
         continue;

@@ -14,6 +14,7 @@ import { Button } from "../components/ui/button";
 import { Badge } from "../components/ui/badge";
 import { Menu, MenuContent, MenuItem, MenuLabel, MenuSeparator, MenuTrigger } from "../components/ui/menu";
 import { cn } from "../components/ui/cn";
+import { LockIcon } from "../components/icons";
 import { SidePanel } from "./SidePanel";
 import { TransferDialog } from "./TransferDialog";
 import { AttachmentList, PendingUploadRow } from "./Attachments";
@@ -401,11 +402,7 @@ function Row({ m, prev, who, own }: { m: Message; prev?: Message; who: string; o
         <li className={cn("flex flex-col", right ? "items-end" : "items-start")} data-seq={m.seq} data-kind={m.kind}>
           {showWho && (
             <span className={cn("mt-1 mb-0.5 px-1 text-xs", note ? "font-medium text-amber-800 dark:text-amber-300" : "text-muted")}>
-              {note && (
-                <span aria-hidden="true" className="mr-1">
-                  🔒
-                </span>
-              )}
+              {note && <LockIcon />}
               {who}
               {note && " · private note, the customer does not see it"}
             </span>

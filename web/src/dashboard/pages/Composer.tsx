@@ -16,6 +16,7 @@ import { Button } from "../components/ui/button";
 import { Textarea } from "../components/ui/input";
 import { Switch } from "../components/ui/switch";
 import { cn } from "../components/ui/cn";
+import { LockIcon } from "../components/icons";
 
 const TYPING_REPEAT = 3_000;
 const TYPING_IDLE = 5_000;
@@ -149,7 +150,14 @@ export function Composer({ c, sync }: { c: Conversation; sync: ConversationSync 
       <div className="mb-2 flex items-center gap-2 text-sm">
         <Switch id="note-toggle" checked={note} disabled={!canReply} onCheckedChange={setNote} label="Private note" />
         <label htmlFor="note-toggle" className={note ? "font-medium text-amber-800 dark:text-amber-300" : "text-muted"}>
-          {note ? "🔒 Private note: only your team sees it" : "Private note"}
+          {note ? (
+            <>
+              <LockIcon />
+              Private note: only your team sees it
+            </>
+          ) : (
+            "Private note"
+          )}
         </label>
         {!canReply && c.status !== "closed" && <span className="ml-auto text-xs text-muted">Someone else has this chat: you can add notes.</span>}
         {c.status === "closed" && <span className="ml-auto text-xs text-muted">This conversation is closed. Reopen it to reply.</span>}

@@ -13,6 +13,7 @@ import { Markdown } from "../lib/markdown";
 import { Button } from "../components/ui/button";
 import { Input, Label, Textarea } from "../components/ui/input";
 import { cn } from "../components/ui/cn";
+import { PinIcon } from "../components/icons";
 
 type View = { kind: "list" } | { kind: "doc"; id: string } | { kind: "edit"; id: string | null } | { kind: "history"; id: string };
 
@@ -55,7 +56,8 @@ function SopList({ conversationId, open, create }: { conversationId: string; ope
             {pins.data!.map((p) => (
               <li key={p.sop.id}>
                 <button type="button" onClick={() => open(p.sop.id)} className="w-full truncate rounded px-2 py-1 text-left hover:bg-raised">
-                  📌 {p.sop.title}
+                  <PinIcon />
+                  {p.sop.title}
                 </button>
               </li>
             ))}
@@ -78,7 +80,12 @@ function SopList({ conversationId, open, create }: { conversationId: string; ope
             <li key={s.id}>
               <button type="button" onClick={() => open(s.id)} className="w-full rounded px-2 py-1 text-left hover:bg-raised">
                 <span className="block truncate font-medium">
-                  {pinned.has(s.id) && <span aria-label="pinned">📌 </span>}
+                  {pinned.has(s.id) && (
+                    <span>
+                      <PinIcon />
+                      <span className="sr-only">pinned: </span>
+                    </span>
+                  )}
                   {s.title}
                 </span>
                 {s.tags.length > 0 && <span className="block truncate text-xs text-muted">{s.tags.join(", ")}</span>}

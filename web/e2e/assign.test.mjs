@@ -1,0 +1,57 @@
+// With automatic assignment on (the server's default), a new chat lands in
+// the Mine view of the agent who is online, without anyone claiming it.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ADMIN, CHROMIUM_ARGS, apiLogin, findChromium, signIn, startHost, startParley } from "./harness.mjs";
+
+const chromiumPath = findChromium();
+const T = 15_000;
+
+describe("automatic assignment", { skip: !chromiumPath && "no Chromium", timeout: 120_000 }, () => {
+  let parley, host, browser;
+
+  before(async () => {
+    const { chromium } = await import("playwright-core");
+    parley = await startParley({ PARLEY_AUTO_ASSIGN: "on" });
+    host = await startHost(parley.url);
+    const admin = await apiLogin(parley.url, ADMIN.email, ADMIN.password);
+    await admin.call("POST", "/api/users", { email: "otto@example.com", name: "Otto Online", password: "otto-password-123", role: "agent", maxChats: 3 }, 201);
+    await admin.call("POST", "/api/users", { email: "olga@example.com", name: "Olga Offline", password: "olga-password-123", role: "agent" }, 201);
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await host?.stop();
+    await parley?.stop();
+  });
+
+  test("a new chat goes to the online agent's Mine view; the offline one gets nothing", async () => {
+    const otto = await (await browser.newContext()).newPage();
+    const olga = await (await browser.newContext()).newPage();
+    await signIn(otto, parley.url, "otto@example.com", "otto-password-123");
+    await signIn(olga, parley.url, "olga@example.com", "olga-password-123");
+    await otto.getByRole("button", { name: /change availability/ }).click();
+    await otto.getByRole("menuitem", { name: "Online" }).click();
+    await otto.getByRole("button", { name: /Otto Online, Online/ }).waitFor({ timeout: T });
+    await otto.getByRole("tab", { name: /Mine/ }).click();
+    await otto.getByText("You have no open conversations.").waitFor({ timeout: T });
+    await olga.getByRole("tab", { name: /Mine/ }).click();
+
+    const visitor = await (await browser.newContext()).newPage();
+    await visitor.goto(host.url + "/");
+    await visitor.locator("#parley-widget > button").click();
+    const w = visitor.frameLocator("#parley-widget iframe");
+    await w.getByLabel("Write a message").fill("Is anyone there?");
+    await w.getByLabel("Write a message").press("Enter");
+
+    // Live, with no reload and no claim.
+    const item = otto.locator("[data-testid=list-mine] a", { hasText: "Is anyone there?" });
+    await item.waitFor({ timeout: T });
+    await item.click();
+    await otto.getByText("Assigned to you").waitFor({ timeout: T });
+    await w.getByText("You're chatting with Otto Online").waitFor({ timeout: T });
+    assert.equal(await olga.locator("[data-testid=list-mine] a").count(), 0);
+    await olga.getByText("You have no open conversations.").waitFor({ timeout: T });
+  });
+});
