@@ -98,6 +98,11 @@ type InboxEntry struct {
 	Conversation *Conversation
 	// Unread counts the customer's messages after the viewer's last read seq.
 	Unread int
+	// CustomerName and CustomerEmail are the customer's, read in the same
+	// query as the page (no lookup per row), so an inbox shows who left an
+	// address.
+	CustomerName  string
+	CustomerEmail string
 }
 
 // InboxPage is one page of ListConversations.

@@ -27,6 +27,7 @@ type Store interface {
 	ContentStore
 	FileStore
 	WorkflowStore
+	SettingsStore
 
 	// Ping checks that the database answers. EUNAVAILABLE when it does not.
 	Ping(ctx context.Context) error
@@ -222,4 +223,19 @@ type ContentStore interface {
 	UpdateSOP(ctx context.Context, id string, up SOPUpdate) (*SOPDocument, error)
 	// DeleteSOP removes a document. ENOTFOUND.
 	DeleteSOP(ctx context.Context, id string) error
+}
+
+// SettingsStore keeps the server-wide settings: one record, which exists
+// once an admin first saves them.
+type SettingsStore interface {
+	// GetSettings returns the settings as stored, or DefaultSettings (with a
+	// zero UpdatedAt) when they were never saved. EUNAVAILABLE.
+	GetSettings(ctx context.Context) (*Settings, error)
+	// UpdateSettings applies up (SettingsUpdate.Apply) to the stored settings,
+	// or to the defaults when none were saved, validates the result and
+	// stores it, setting UpdatedAt; it returns the settings as stored. The
+	// read and the write are one transaction, so concurrent updates of
+	// different fields all survive. EINVALID (nothing is written);
+	// ENOTFOUND when up.UpdatedBy names no user.
+	UpdateSettings(ctx context.Context, up SettingsUpdate) (*Settings, error)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/internal/desk"
 )
 
@@ -33,6 +35,8 @@ type Config struct {
 	LogLevel          string        // PARLEY_LOG_LEVEL: debug, info, warn, error
 	LogFormat         string        // PARLEY_LOG_FORMAT: text or json
 	ShutdownTimeout   time.Duration // PARLEY_SHUTDOWN_TIMEOUT
+	PublicURL         string        // PARLEY_PUBLIC_URL, -public-url: the origin visitors reach; empty: from each request
+	GeoIPDB           string        // PARLEY_GEOIP_DB, -geoip-db: an MMDB country database; empty: no locations
 
 	Blobs          string // PARLEY_BLOBS, -blobs: disk (files in DataDir/files) or postgres
 	MaxUploadBytes int64  // PARLEY_MAX_UPLOAD_BYTES, -max-upload-bytes
@@ -45,6 +49,7 @@ type Config struct {
 
 	proxies        []netip.Prefix
 	allowedOrigins []string
+	publicOrigin   string // PublicURL as scheme://host[:port]
 }
 
 func defaultConfig() Config {
@@ -89,6 +94,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 		{"PARLEY_BLOBS", &c.Blobs},
 		{"PARLEY_AUTO_ASSIGN", &c.AutoAssign},
 		{"PARLEY_REQUEUE_ON_OFFLINE", &c.RequeueOnOffline},
+		{"PARLEY_PUBLIC_URL", &c.PublicURL},
+		{"PARLEY_GEOIP_DB", &c.GeoIPDB},
 	}
 	for _, e := range envs {
 		if v := getenv(e.key); v != "" {
@@ -137,6 +144,8 @@ func loadConfig(name string, args []string, getenv func(string) string) (Config,
 	fs.StringVar(&c.NATSPrefix, "nats-prefix", c.NATSPrefix, "NATS subject prefix, to share a NATS server between installations (PARLEY_NATS_PREFIX)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the URL visitors' browsers reach the server at, e.g. https://chat.example.com, for the widget snippet; default: the request's host and scheme (PARLEY_PUBLIC_URL)")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", c.GeoIPDB, "MMDB country database to find visitors' countries in; default: none (PARLEY_GEOIP_DB)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM (PARLEY_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.Blobs, "blobs", c.Blobs, "where attachments are kept: disk (the data dir's files/) or postgres (the database; needs a postgres:// database URL) (PARLEY_BLOBS)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.MaxUploadBytes, "the largest file one upload may carry (PARLEY_MAX_UPLOAD_BYTES)")
@@ -221,6 +230,14 @@ func (c *Config) validate() error {
 		}
 		c.allowedOrigins = append(c.allowedOrigins, o)
 	}
+	c.publicOrigin = ""
+	if c.PublicURL != "" {
+		o, err := publicOrigin(c.PublicURL)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.publicOrigin = o
+	}
 	c.proxies = nil
 	for _, p := range strings.Split(c.TrustedProxies, ",") {
 		p = strings.TrimSpace(p)
@@ -253,6 +270,23 @@ func (c *Config) fileLimits() desk.FileLimits {
 		quota = -1 // the desk's "no quota"
 	}
 	return desk.FileLimits{MaxBytes: c.MaxUploadBytes, VisitorQuota: quota, MaxPixels: c.MaxImagePixels}
+}
+
+// publicOrigin checks a public URL (http or https, a host, no path beyond
+// "/", no query) and returns it as scheme://host[:port].
+func publicOrigin(raw string) (string, error) {
+	bad := fmt.Errorf("public URL %q must look like https://chat.example.com (scheme and host, no path)", raw)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", bad
+	}
+	o := u.Scheme + "://" + strings.ToLower(u.Host)
+	// The origin goes into the snippet as it is: it must be a plain host.
+	if err := parley.ValidateOrigin("https://" + strings.ToLower(u.Host)); err != nil {
+		return "", bad
+	}
+	return o, nil
 }
 
 // isPostgres reports whether the database URL selects PostgreSQL.

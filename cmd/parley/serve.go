@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/internal/desk"
+	"github.com/parleychat/parley/internal/geoip"
 	"github.com/parleychat/parley/internal/httpapi"
 	"github.com/parleychat/parley/internal/memory"
 	"github.com/parleychat/parley/internal/nats"
@@ -28,6 +29,19 @@ const initialPasswordFile = "initial-admin-password"
 func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	started := time.Now()
 	log := newLogger(cfg)
+
+	// A configured GeoIP database must open: a typo would otherwise leave
+	// every visitor without a location, silently.
+	var locator desk.Locator
+	if cfg.GeoIPDB != "" {
+		db, err := geoip.Open(cfg.GeoIPDB)
+		if err != nil {
+			return fmt.Errorf("PARLEY_GEOIP_DB: %w", err)
+		}
+		defer db.Close()
+		locator = db
+		log.Info("geoip database opened", "path", cfg.GeoIPDB, "type", db.Type())
+	}
 
 	s, dbName, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -49,7 +63,8 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	defer broker.Close()
 	d := desk.New(s, desk.Options{Logger: log, Events: realtime.NewPublisher(broker),
 		Blobs: blobs, Files: cfg.fileLimits(),
-		AutoAssign: cfg.AutoAssign == "on", RequeueOnOffline: cfg.RequeueOnOffline == "on", OfflineGrace: cfg.OfflineGrace})
+		AutoAssign: cfg.AutoAssign == "on", RequeueOnOffline: cfg.RequeueOnOffline == "on", OfflineGrace: cfg.OfflineGrace,
+		Locator: locator})
 	defer d.Close()
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweepDone := make(chan struct{})
@@ -83,6 +98,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		UI:             web.UI(),
 		Realtime:       ws,
 		Version:        version,
+		PublicURL:      cfg.publicOrigin,
 	})
 	defer api.Close()
 

@@ -83,6 +83,9 @@ type ConversationQuery struct {
 	// Assignee is "" (anyone), "me", "unassigned", or a user id (senior
 	// agents and above).
 	Assignee string
+	// Customer, when set, keeps that customer's conversations (within what
+	// the caller sees). Visitors may name only themselves.
+	Customer string
 	Cursor   string
 	Limit    int
 }
@@ -91,7 +94,8 @@ type ConversationQuery struct {
 // activity first, with their unread counts. Visitors get their own; agents
 // waiting ones and their own; senior agents and above every one.
 // EUNAUTHORIZED, EFORBIDDEN (another agent's conversations without the
-// role), EINVALID (bad filter, cursor or limit).
+// role), ENOTFOUND (a visitor naming another customer), EINVALID (bad
+// filter, cursor or limit).
 func (d *Desk) ListConversations(ctx context.Context, a Actor, q ConversationQuery) (*parley.InboxPage, error) {
 	s, err := allow(a, ConversationView)
 	if err != nil {
@@ -106,9 +110,18 @@ func (d *Desk) ListConversations(ctx context.Context, a Actor, q ConversationQue
 		if q.Assignee != "" {
 			return nil, parley.Errorf(parley.EINVALID, "assignee is a filter for agents")
 		}
+		if q.Customer != "" && q.Customer != a.ID() {
+			return nil, notFound("Customer")
+		}
 		f.CustomerID = a.ID()
 	case Visible:
 		f.WaitingOrAssignedTo = a.ID()
+	}
+	if q.Customer != "" && a.IsAgent() {
+		if !parley.ValidID(q.Customer) {
+			return nil, parley.Errorf(parley.EINVALID, "customer must be a customer id")
+		}
+		f.CustomerID = q.Customer
 	}
 	if a.IsAgent() {
 		f.Viewer = a.ID()

@@ -28,6 +28,7 @@ func (d *Desk) CreateVisitor(ctx context.Context, in VisitorInfo) (*NewVisitor, 
 	token, hash := newToken(VisitorTokenPrefix)
 	c := &parley.Customer{TokenHash: hash, Name: in.Name, Email: parley.NormalizeEmail(in.Email),
 		UserAgent: clip(in.UserAgent, 1000), IP: clip(in.IP, 64), Metadata: in.Metadata}
+	c.Location = d.locate(c.IP)
 	if err := d.store.CreateCustomer(ctx, c); err != nil {
 		return nil, wrap("desk.CreateVisitor", err)
 	}

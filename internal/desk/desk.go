@@ -38,6 +38,10 @@ type Options struct {
 	// has been closed this long (cmd/parley: 60 s); 0 leaves availability
 	// to the agent alone.
 	OfflineGrace time.Duration
+
+	// Locator finds the country of visitors' addresses (nil: locations are
+	// not looked up).
+	Locator Locator
 }
 
 // Desk runs Parley's use cases on a Store.
@@ -47,6 +51,7 @@ type Desk struct {
 	sessionIdle time.Duration
 	sessionMax  time.Duration
 	events      Events
+	locator     Locator
 	hasher      passwordHasher
 	files       *fileDesk
 	// dummyHash is verified when a sign-in names an unknown email, so that a
@@ -66,6 +71,7 @@ func New(store parley.Store, opts Options) *Desk {
 		sessionIdle: opts.SessionIdle,
 		sessionMax:  opts.SessionMax,
 		events:      opts.Events,
+		locator:     opts.Locator,
 		hasher:      productionHasher,
 
 		autoAssign:       opts.AutoAssign,

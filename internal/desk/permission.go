@@ -45,6 +45,13 @@ const (
 	ReportView                Action = "report.view"                 // read the reports
 )
 
+// Widget settings and the visitor's own profile.
+const (
+	SettingsView   Action = "settings.view"   // read the widget settings, allowed origins, business hours
+	SettingsManage Action = "settings.manage" // change them
+	VisitorSelf    Action = "visitor.self"    // a visitor reads and updates their own profile and context
+)
+
 // Scope limits an allowed action to some resources.
 type Scope int
 
@@ -107,6 +114,9 @@ var Permissions = map[Action]Rule{
 	SOPRead:                   {Roles: [4]Scope{All, All, All, All}},
 	SOPEdit:                   {Roles: [4]Scope{Deny, Deny, All, All}},
 	ReportView:                {Roles: [4]Scope{Deny, Deny, All, All}},
+	SettingsView:              {Roles: [4]Scope{Deny, Deny, All, All}},
+	SettingsManage:            {Roles: [4]Scope{Deny, Deny, Deny, All}},
+	VisitorSelf:               {Visitor: Own},
 }
 
 // ActionOrder lists the actions in the order docs/roles.md shows them.
@@ -117,6 +127,7 @@ var ActionOrder = []Action{
 	SelfManage, TokenOwn, TokenAll,
 	ConversationTransferForce, ConversationHistory, ConversationPin, ConversationRate,
 	QuickReplyOwn, QuickReplyShared, SOPRead, SOPEdit, ReportView,
+	SettingsView, SettingsManage, VisitorSelf,
 }
 
 // scope returns how far actor a may do act: Deny for anonymous callers and

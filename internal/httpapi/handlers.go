@@ -172,7 +172,7 @@ func startConversation(s *Server, w http.ResponseWriter, r *http.Request, a desk
 }
 
 func listConversations(s *Server, w http.ResponseWriter, r *http.Request, a desk.Actor) error {
-	q, err := query(r, "status", "assignee", "cursor", "limit")
+	q, err := query(r, "status", "assignee", "customer", "cursor", "limit")
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func listConversations(s *Server, w http.ResponseWriter, r *http.Request, a desk
 		return err
 	}
 	p, err := s.desk.ListConversations(r.Context(), a, desk.ConversationQuery{Statuses: st,
-		Assignee: q.Get("assignee"), Cursor: q.Get("cursor"), Limit: int(limit)})
+		Assignee: q.Get("assignee"), Customer: q.Get("customer"), Cursor: q.Get("cursor"), Limit: int(limit)})
 	if err != nil {
 		return err
 	}

@@ -104,8 +104,8 @@ var builders = map[string]builder{
 		return jsonCall("/api/visitors", map[string]string{"name": "New"})
 	}},
 	"POST /api/conversations": {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/conversations", nil) }},
-	"GET /api/conversations": {build: func(e *env, fx *fixture, a string, id ids) call {
-		return jsonCall("/api/conversations?status=active", nil)
+	"GET /api/conversations": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/conversations?status=active&customer="+id.customer, nil)
 	}},
 	"GET /api/conversations/list": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
 		return jsonCall("/api/conversations/list?adminId="+id.adminID+"&limit=10", nil)
@@ -174,6 +174,16 @@ var builders = map[string]builder{
 	}},
 	"DELETE /api/tokens/{id}": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
 		return jsonCall("/api/tokens/"+id.token, nil)
+	}},
+
+	"GET /api/widget/config": {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/widget/config", nil) }},
+	"GET /api/settings":      {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/settings", nil) }},
+	"PATCH /api/settings": {build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/settings", map[string]any{"widget": map[string]string{"title": "Talk to us"}})
+	}},
+	"GET /api/visitors/me": {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/visitors/me", nil) }},
+	"PATCH /api/visitors/me": {build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/visitors/me", map[string]any{"name": "Ada", "context": map[string]string{"pageUrl": "https://shop.example.com/"}})
 	}},
 }
 

@@ -86,8 +86,8 @@ func Routes() []Route {
 
 		{Method: "POST", Pattern: "/api/conversations", Summary: "Start (or get) the visitor's open conversation",
 			Access: row("401", "200", "200", "403", "403", "403", "403", "403", "401"), handle: startConversation},
-		{Method: "GET", Pattern: "/api/conversations", Summary: "List conversations",
-			Access: row("401", "200", "200", "200", "200", "200", "200", "200", "401"), handle: listConversations},
+		{Method: "GET", Pattern: "/api/conversations", Summary: "List conversations (a visitor may filter by their own customer id only)",
+			Access: row("401", "200/404", "404/200", "200", "200", "200", "200", "200", "401"), handle: listConversations},
 		{Method: "GET", Pattern: "/api/conversations/list", Summary: "The seed's inbox listing (adminId, status, limit)",
 			Access: row("401", "403", "403", "200/403", "200/403", "200", "200", "200", "401"), handle: seedInbox},
 		{Method: "GET", Pattern: "/api/conversations/{id}", Summary: "Get a conversation", Access: conversation, handle: getConversation},
@@ -128,5 +128,17 @@ func Routes() []Route {
 		{Method: "POST", Pattern: "/api/tokens", Summary: "Create an API token (shown once)", Access: agentsOnly("201"), handle: createToken},
 		{Method: "DELETE", Pattern: "/api/tokens/{id}", Summary: "Revoke an API token",
 			Access: row("401", "403", "403", "204/404", "404", "404", "404", "204", "401"), handle: revokeToken},
+
+		// Widget settings and the visitor's own profile.
+		{Method: "GET", Pattern: "/api/widget/config", Summary: "The widget's look and whether someone can answer now",
+			Public: true, Access: public("200"), handle: widgetConfig},
+		{Method: "GET", Pattern: "/api/settings", Summary: "Widget settings, allowed origins, business hours, the snippet",
+			Access: row("401", "403", "403", "403", "403", "403", "200", "200", "401"), handle: getSettings},
+		{Method: "PATCH", Pattern: "/api/settings", Summary: "Change widget settings, allowed origins, business hours",
+			Access: row("401", "403", "403", "403", "403", "403", "403", "200", "401"), handle: updateSettings},
+		{Method: "GET", Pattern: "/api/visitors/me", Summary: "The calling visitor's profile",
+			Access: row("401", "200", "200", "403", "403", "403", "403", "403", "401"), handle: getVisitorMe},
+		{Method: "PATCH", Pattern: "/api/visitors/me", Summary: "Change the visitor's name, email or page context",
+			Access: row("401", "200", "200", "403", "403", "403", "403", "403", "401"), handle: updateVisitorMe},
 	}, workflowRoutes(agentsOnly, conversation)...)
 }

@@ -29,6 +29,9 @@ type Options struct {
 	// Clock is what the rate limiters read the time from; nil: time.Now.
 	// Tests freeze it so that refills never depend on how fast they run.
 	Clock func() time.Time
+	// PublicURL is the origin (scheme://host[:port]) visitors reach the
+	// server at, for the widget snippet; "" derives it from each request.
+	PublicURL string
 }
 
 // SessionCookie is the name of the agents' session cookie.
@@ -56,6 +59,8 @@ type Server struct {
 	ui      http.Handler
 	version string
 	mux     *http.ServeMux
+	// publicURL is Options.PublicURL.
+	publicURL string
 
 	loginIP      *limiter
 	loginAccount *limiter
@@ -75,6 +80,7 @@ func New(opts Options) *Server {
 		proxies:      opts.TrustedProxies,
 		ui:           opts.UI,
 		version:      opts.Version,
+		publicURL:    strings.TrimSuffix(opts.PublicURL, "/"),
 		mux:          http.NewServeMux(),
 		loginIP:      newLimiter(loginIPBurst, loginIPRefill),
 		loginAccount: newLimiter(loginAccountBurst, loginAccountRefill),
@@ -100,7 +106,7 @@ func New(opts Options) *Server {
 		s.mux.Handle("/ws", opts.Realtime)
 	}
 	if s.ui != nil {
-		s.mux.Handle("/", s.ui)
+		s.mux.Handle("/", s.widgetFrames(s.ui))
 	} else {
 		s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	}

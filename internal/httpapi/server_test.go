@@ -131,6 +131,10 @@ type envOptions struct {
 	// realtime, when set, serves the socket as cmd/parley wires it.
 	realtime bool
 	desk     desk.Options // the workflow switches (AutoAssign, ...)
+	// For the widget tests: the UI handler, the public URL and a GeoIP locator.
+	ui        http.Handler
+	publicURL string
+	locator   desk.Locator
 }
 
 func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env {
@@ -139,6 +143,7 @@ func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env
 	st := open(t)
 	e := &env{t: t, store: st}
 	e.blobs = e.openBlobs(o.blobs)
+	o.desk.Locator = o.locator
 	d := e.newDesk(o)
 	t.Cleanup(d.Close)
 	created, _, err := d.Bootstrap(ctx, "admin@example.com", password)
@@ -170,7 +175,7 @@ func newEnv(t testing.TB, open func(testing.TB) parley.Store, o envOptions) *env
 	}
 	e.users["disabled"] = dis
 	e.api = httpapi.New(httpapi.Options{Desk: d, Store: st, Logger: slog.New(slog.DiscardHandler),
-		TrustedProxies: o.proxies, Version: "test", Clock: o.clock, Realtime: e.ws})
+		TrustedProxies: o.proxies, Version: "test", Clock: o.clock, Realtime: e.ws, UI: o.ui, PublicURL: o.publicURL})
 	e.srv = httptest.NewServer(e.api)
 	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 	t.Cleanup(func() {

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"maps"
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/useragent"
 )
 
 // The JSON shapes of the API, in camelCase. Times are RFC 3339 in UTC.
@@ -40,6 +42,10 @@ type conversationView struct {
 	LastCustomerSeq    int64           `json:"lastCustomerSeq"`
 	LastMessagePreview string          `json:"lastMessagePreview"`
 	Unread             *int            `json:"unread,omitempty"`
+	// In agents' lists: who the customer is, so the inbox shows who left
+	// an address.
+	CustomerName  *string `json:"customerName,omitempty"`
+	CustomerEmail *string `json:"customerEmail,omitempty"`
 }
 
 // viewConversation shows a conversation; visitors do not get the fields only
@@ -73,6 +79,8 @@ func viewInbox(p *parley.InboxPage, forVisitor bool) inboxView {
 		if !forVisitor {
 			n := e.Unread
 			cv.Unread = &n
+			name, email := e.CustomerName, e.CustomerEmail
+			cv.CustomerName, cv.CustomerEmail = &name, &email
 		}
 		v.Conversations = append(v.Conversations, cv)
 	}
@@ -132,15 +140,45 @@ type customerView struct {
 	Email     string          `json:"email"`
 	UserAgent string          `json:"userAgent"`
 	IP        string          `json:"ip"`
-	Location  parley.Metadata `json:"location"`
+	Device    deviceView      `json:"device"`
+	Location  *locationView   `json:"location,omitempty"`
+	Context   *contextBody    `json:"context,omitempty"`
 	Metadata  parley.Metadata `json:"metadata"`
 	FirstSeen time.Time       `json:"firstSeen"`
 	LastSeen  time.Time       `json:"lastSeen"`
 }
 
+// deviceView is the customer's user agent, read by internal/useragent.
+type deviceView struct {
+	Browser        string         `json:"browser"`
+	BrowserVersion string         `json:"browserVersion"`
+	OS             string         `json:"os"`
+	OSVersion      string         `json:"osVersion"`
+	Type           useragent.Type `json:"type"`
+}
+
+type locationView struct {
+	CountryCode string `json:"countryCode"`
+	Country     string `json:"country"`
+}
+
 func viewCustomer(c *parley.Customer) customerView {
-	return customerView{ID: c.ID, Name: c.Name, Email: c.Email, UserAgent: c.UserAgent, IP: c.IP,
-		Location: c.Location, Metadata: c.Metadata, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen}
+	d := useragent.Parse(c.UserAgent)
+	v := customerView{ID: c.ID, Name: c.Name, Email: c.Email, UserAgent: c.UserAgent, IP: c.IP,
+		Device:   deviceView{Browser: d.Browser, BrowserVersion: d.BrowserVersion, OS: d.OS, OSVersion: d.OSVersion, Type: d.Type},
+		Metadata: c.Metadata, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen}
+	if code, _ := c.Location["countryCode"].(string); code != "" {
+		name, _ := c.Location["country"].(string)
+		v.Location = &locationView{CountryCode: code, Country: name}
+	}
+	if ctx, ok := parley.ContextOf(c.Metadata); ok {
+		v.Context = &contextBody{PageURL: ctx.PageURL, PageTitle: ctx.PageTitle, Referrer: ctx.Referrer,
+			Language: ctx.Language, TimeZone: ctx.TimeZone}
+		// It is shown above; metadata keeps what the widget sent besides.
+		v.Metadata = maps.Clone(c.Metadata)
+		delete(v.Metadata, parley.ContextKey)
+	}
+	return v
 }
 
 type tokenView struct {

@@ -10,6 +10,9 @@ import (
 	"github.com/parleychat/parley"
 )
 
+// pageColumns is conversationColumns qualified by the alias page.
+var pageColumns = strings.ReplaceAll(conversationColumnsOf, "c.", "page.")
+
 // inboxQuery is a ListConversations filter rendered as SQL: the FROM clause
 // (with the viewer's read marks joined when there is a viewer), the WHERE
 // conditions and their arguments.
@@ -151,18 +154,22 @@ func inboxSQL(f parley.InboxFilter) (*inboxStatements, error) {
 	// The inner query picks the page along an index; unread counts are
 	// computed for its rows only, with the partial index on customer
 	// messages, and only where the conversation has unread customer messages.
-	st.page = `SELECT ` + conversationColumns + `, activity_at,
-		CASE WHEN last_customer_seq > read_seq THEN (
+	// The customer's name and email are joined to the page's rows only, one
+	// primary-key probe each.
+	st.page = `SELECT ` + pageColumns + `, page.activity_at,
+		CASE WHEN page.last_customer_seq > page.read_seq THEN (
 			SELECT count(*) FROM messages m
 			WHERE m.conversation_id = page.id AND m.sender_type = 'customer' AND m.seq > page.read_seq
-		) ELSE 0 END
+		) ELSE 0 END,
+		cu.name, cu.email
 	FROM (
 		SELECT ` + conversationColumnsOf + `, c.activity_at, ` + q.readSeq + ` AS read_seq
 		FROM ` + q.from + q.whereSQL() + `
 		ORDER BY c.activity_at DESC, c.id DESC
 		LIMIT ` + q.arg(limit+1) + `
 	) AS page
-	ORDER BY activity_at DESC, id DESC`
+	JOIN customers cu ON cu.id = page.customer_id
+	ORDER BY page.activity_at DESC, page.id DESC`
 	st.pageArgs = q.args
 	return st, nil
 }
@@ -198,12 +205,13 @@ func (s *Store) ListConversations(ctx context.Context, f parley.InboxFilter) (*p
 		var c parley.Conversation
 		var at time.Time
 		var unread int
+		var name, email string
 		dest, finish := conversationDest(&c)
-		if err := r.Scan(append(dest, &at, &unread)...); err != nil {
+		if err := r.Scan(append(dest, &at, &unread, &name, &email)...); err != nil {
 			return parley.InboxEntry{}, err
 		}
 		activity = append(activity, at)
-		return parley.InboxEntry{Conversation: &c, Unread: unread}, finish()
+		return parley.InboxEntry{Conversation: &c, Unread: unread, CustomerName: name, CustomerEmail: email}, finish()
 	})
 	if err != nil {
 		return nil, translate(op, err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,6 +56,23 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
+// nextPending returns the first of ms (in version order) whose version is
+// not among done, or nil. Migrations apply by set, not by the highest
+// version: branches number theirs apart, so a database may have a later one
+// before an earlier one is merged.
+func nextPending(ms []migration, done []int) *migration {
+	applied := map[int]bool{}
+	for _, v := range done {
+		applied[v] = true
+	}
+	for i := range ms {
+		if !applied[ms[i].version] {
+			return &ms[i]
+		}
+	}
+	return nil
+}
+
 // The advisory lock is per schema, so nodes sharing a schema take turns while
 // databases holding several schemas (tests) migrate them in parallel.
 const (
@@ -95,14 +111,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			// By set, not by the highest version, as SQLite does: a
-			// migration numbered below one already applied still runs.
-			for i := range ms {
-				if !slices.Contains(done, ms[i].version) {
-					applied = &ms[i]
-					break
-				}
-			}
+			applied = nextPending(ms, done)
 			if applied == nil {
 				return nil
 			}

@@ -181,9 +181,11 @@ SELECT ` + conversationColumnsOf + `, c.activity_at,
 	CASE WHEN c.last_customer_seq > coalesce(p.last_read_seq, 0) THEN
 		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender_type = 'customer'
 			AND m.seq > coalesce(p.last_read_seq, 0))
-	ELSE 0 END
+	ELSE 0 END,
+	cu.name, cu.email
 FROM page
 CROSS JOIN conversations c ON c.id = page.id
+CROSS JOIN customers cu ON cu.id = c.customer_id
 LEFT JOIN participants p ON p.conversation_id = c.id AND p.user_id = ? AND p.user_type = 'agent'
 ORDER BY page.activity_at DESC, page.id DESC`
 	args = append(args, q.viewer)
@@ -216,7 +218,8 @@ func (s *Store) ListConversations(ctx context.Context, f parley.InboxFilter) (*p
 	for rows.Next() {
 		var at int64
 		var unread int
-		c, err := scanConversation(rows, &at, &unread)
+		var name, email string
+		c, err := scanConversation(rows, &at, &unread, &name, &email)
 		if err != nil {
 			rows.Close()
 			return nil, translate(op, err)
@@ -226,7 +229,8 @@ func (s *Store) ListConversations(ctx context.Context, f parley.InboxFilter) (*p
 			page.NextCursor = encodeCursor(fromMicros(lastAt), last.ID)
 			break
 		}
-		page.Entries = append(page.Entries, parley.InboxEntry{Conversation: c, Unread: unread})
+		page.Entries = append(page.Entries, parley.InboxEntry{Conversation: c, Unread: unread,
+			CustomerName: name, CustomerEmail: email})
 		lastAt = at
 	}
 	rows.Close()

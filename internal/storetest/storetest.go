@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(tb testing.TB) parley.Store) {
 		{"Cascade", cascadeTests},
 		{"Files", fileTests},
 		{"UserNames", userNameTests},
+		{"Widget", widgetTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

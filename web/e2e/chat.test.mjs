@@ -358,7 +358,7 @@ describe("widget and dashboard", { skip: !chromiumPath, timeout: 240_000 }, () =
   test("the settings page shows the snippet to paste", async () => {
     await agent.getByRole("link", { name: "Settings" }).click();
     const snippet = await agent.getByTestId("snippet").textContent({ timeout: T });
-    assert.match(snippet, /<script async src="http:\/\/127\.0\.0\.1:\d+\/widget\.js"><\/script>/);
+    assert.match(snippet, /<script src="http:\/\/127\.0\.0\.1:\d+\/widget\.js" async><\/script>/);
     await agent.getByRole("link", { name: "Users" }).click();
     await agent.getByRole("cell", { name: "ada@example.com" }).waitFor({ timeout: T });
     await agent.screenshot({ path: join(art, "dashboard-users.png") });
