@@ -237,7 +237,12 @@ describe("widget and dashboard", { skip: !chromiumPath, timeout: 240_000 }, () =
     await widget().getByLabel("Write a message").fill("One more question");
     await widget().getByLabel("Write a message").press("Enter");
     await agent.getByRole("tab", { name: /Waiting/ }).click();
-    await agent.locator("[data-testid=list-waiting] a", { hasText: "One more question" }).waitFor({ timeout: T });
+    await agent.locator("[data-testid=list-waiting] a", { hasText: "One more question" }).click();
+    // The customer panel lists the visitor's earlier conversation (GET /api/conversations?customer=).
+    const earlier = agent.getByRole("heading", { name: "Earlier conversations" }).locator("xpath=following-sibling::ul[1]");
+    await earlier.getByRole("link").first().waitFor({ timeout: T });
+    assert.equal(await earlier.getByRole("link").count(), 1);
+    assert.match(await earlier.getByRole("link").getAttribute("href"), new RegExp(`/admin/chat/${conversationId}$`));
     await agent.emulateMedia({ colorScheme: "dark" });
     await agent.getByRole("button", { name: /dark theme/ }).click();
     await agent.waitForTimeout(400); // let the colour transitions finish

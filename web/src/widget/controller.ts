@@ -6,7 +6,7 @@
 // way, typing, unread counts, the rating of a closed chat and the talk with
 // the host page (postMessage, exact origin).
 
-import { ApiError, isMissingEndpoint, makeApi } from "../shared/api";
+import { ApiError, makeApi } from "../shared/api";
 import { download } from "../shared/files";
 import { Outbox } from "../shared/outbox";
 import { ParleySocket, socketURL, type SocketState } from "../shared/socket";
@@ -148,8 +148,8 @@ export class WidgetController {
     try {
       const c = await this.api<Partial<WidgetConfig>>("GET", "/api/widget/config");
       this.config = { ...defaultWidgetConfig, ...c };
-    } catch (e) {
-      if (!isMissingEndpoint(e) && this.phase === "loading") console.warn("parley: widget settings unavailable, using defaults");
+    } catch {
+      // Offline or the server is down: keep what we have (the defaults at first).
     }
   }
 
@@ -383,14 +383,8 @@ export class WidgetController {
     await this.ensureChat();
   }
 
-  async patchMe(body: Record<string, unknown>): Promise<boolean> {
-    try {
-      await this.api("PATCH", "/api/visitors/me", body);
-      return true;
-    } catch (e) {
-      if (!isMissingEndpoint(e)) throw e;
-      return false; // the server does not take visitor details yet
-    }
+  async patchMe(body: Record<string, unknown>): Promise<void> {
+    await this.api("PATCH", "/api/visitors/me", body);
   }
 
   /** Away mode: keep an email address so the answer reaches the visitor. */

@@ -4,7 +4,7 @@ import * as Tabs from "@radix-ui/react-tabs";
 import type { Conversation } from "../../shared/types";
 import { age } from "../../shared/format";
 import { useSession } from "../lib/session";
-import { customerLabel, useConversations, useCustomer, type View } from "../lib/queries";
+import { useConversations, type View } from "../lib/queries";
 import { Badge } from "../components/ui/badge";
 import { cn } from "../components/ui/cn";
 import { ChatView } from "./Chat";
@@ -90,10 +90,8 @@ function List({ items, loading, error, selected, view }: { items?: Conversation[
 }
 
 function Item({ c, selected }: { c: Conversation; selected: boolean }) {
-  // Servers before customer names were on inbox rows: ask for each customer.
-  const customer = useCustomer(c.customerName === undefined ? c.customerId : undefined);
-  const email = c.customerEmail ?? customer.data?.email ?? "";
-  const name = c.customerName !== undefined ? c.customerName || c.customerEmail || "Visitor " + c.customerId.slice(0, 4) : customerLabel(customer.data, c.customerId);
+  const email = c.customerEmail ?? "";
+  const name = c.customerName || email || "Visitor " + c.customerId.slice(0, 4);
   const unread = c.unread ?? 0;
   const [, tick] = useState(0);
   useEffect(() => {
