@@ -274,10 +274,26 @@ describe("the agents' workflow", { skip: !chromiumPath && "no Chromium", timeout
     await page.bob.screenshot({ path: join(art, "dashboard-files.png") });
     await page.visitor.screenshot({ path: join(art, "widget-files.png") });
 
+    // Progress, on a slow line: the bar moves, then the file is sent.
+    const cdp = await ctx.bob.newCDPSession(page.bob);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
+    await page.bob.getByTestId("agent-file-input").setInputFiles({ name: "manual.txt", mimeType: "text/plain", buffer: Buffer.alloc(250_000, "m") });
+    const bar = page.bob.getByRole("progressbar", { name: "Sending manual.txt" });
+    await bar.waitFor({ timeout: T });
+    await page.bob.waitForFunction(() => {
+      const v = Number(document.querySelector("[role=progressbar]")?.getAttribute("aria-valuenow"));
+      return v > 0 && v < 100;
+    }, null, { timeout: T, polling: 50 });
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await widget().getByRole("button", { name: "Download manual.txt" }).waitFor({ timeout: 30_000 });
+    await bar.waitFor({ state: "detached", timeout: T });
+    await cdp.detach();
+
     // Each file once, in order, as file messages.
     const { messages } = await admin.call("GET", `/api/conversations/${conversationId}/messages?limit=500`, undefined, 200);
     const files = messages.filter((m) => m.kind === "file").map((m) => m.attachments[0].name);
-    assert.deepEqual(files, ["photo.png", "refund-form.txt", "pasted.png", "dropped.png"]);
+    assert.deepEqual(files, ["photo.png", "refund-form.txt", "pasted.png", "dropped.png", "manual.txt"]);
   });
 
   test("a private note looks like one and never reaches the visitor", async () => {
