@@ -94,6 +94,7 @@ describe("the agents' workflow", { skip: !chromiumPath && "no Chromium", timeout
     assert.equal(await dialog.getByLabel(/Transfer anyway/).count(), 0, "plain agents cannot force");
     await dialog.getByRole("button", { name: "Transfer", exact: true }).click();
     await dialog.getByRole("alert").getByText(/Lea Lead is offline and not taking chats/).waitFor({ timeout: T });
+    await ada.screenshot({ path: join(art, "dashboard-transfer-dialog.png") });
 
     await dialog.getByRole("radio", { name: /Bob Agent/ }).check();
     await dialog.getByLabel(/Reason/).fill("Billing question: Bob handles refunds");
@@ -138,6 +139,7 @@ describe("the agents' workflow", { skip: !chromiumPath && "no Chromium", timeout
     await composer.pressSequentially("/th", { delay: 40 });
     const list = bob.getByRole("listbox", { name: "Quick replies" });
     await list.waitFor({ timeout: T });
+    await bob.screenshot({ path: join(art, "dashboard-quick-reply-picker.png") });
     assert.deepEqual(await list.getByRole("option").evaluateAll((els) => els.map((e) => e.querySelector("span").textContent)), ["/thanks", "/thx-bye"]);
     // The keyboard picks: down to the second, back up to the first, Enter.
     await composer.press("ArrowDown");
@@ -317,6 +319,7 @@ describe("the agents' workflow", { skip: !chromiumPath && "no Chromium", timeout
     const form = widget().getByRole("form", { name: "How did we do?" });
     await form.getByRole("radio", { name: "4 out of 5" }).click();
     await form.getByLabel(/Anything you'd like to tell us/).fill("Quick and kind");
+    await page.visitor.screenshot({ path: join(art, "widget-rating.png") });
     await form.getByRole("button", { name: "Send" }).click();
     await widget().getByTestId("rated").getByText("You gave 4 out of 5.").waitFor({ timeout: T });
     // The agent hears of it live.
