@@ -35,7 +35,8 @@ export const ADMIN = { email: "admin@example.com", password: "e2e-password-1234"
 
 /** Starts bin/parley with extra environment variables; resolves once /readyz answers. */
 export async function startParley(extraEnv = {}) {
-  const bin = join(repo, "bin", "parley");
+  // PARLEY_E2E_BIN runs the tests against another build of the server.
+  const bin = process.env.PARLEY_E2E_BIN || join(repo, "bin", "parley");
   if (!existsSync(bin)) throw new Error("bin/parley is missing: run make build first");
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
