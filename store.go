@@ -28,6 +28,8 @@ type Store interface {
 	FileStore
 	WorkflowStore
 	SettingsStore
+	SearchStore
+	ExportStore
 
 	// Ping checks that the database answers. EUNAVAILABLE when it does not.
 	Ping(ctx context.Context) error
@@ -238,4 +240,29 @@ type SettingsStore interface {
 	// different fields all survive. EINVALID (nothing is written);
 	// ENOTFOUND when up.UpdatedBy names no user.
 	UpdateSettings(ctx context.Context, up SettingsUpdate) (*Settings, error)
+}
+
+// SearchStore finds messages, customers and conversations by their words
+// (search.go describes the words and how hits are ranked).
+type SearchStore interface {
+	// Search returns a page of hits for q, best first: messages holding
+	// every word of q (and its phrases side by side), conversations of
+	// customers whose name and email hold them, and conversations whose id
+	// q names. Only the newest MaxSearchCandidates matching messages, and
+	// as many customers' conversations, are ranked (Truncated says when
+	// more matched). The index follows every append, customer change and
+	// delete in the same transaction. EINVALID (see PlanSearch).
+	Search(ctx context.Context, q SearchQuery) (*SearchPage, error)
+}
+
+// ExportStore reads conversations in bulk.
+type ExportStore interface {
+	// ExportConversations walks the conversations f selects, oldest first,
+	// and their messages, handing each to visit as it is read. It reads in
+	// pages by keyset (never holding more than a page), each page its own
+	// short read, so an export of any size uses little memory and blocks no
+	// writer; a conversation changed meanwhile may show either state.
+	// EINVALID for a bad range or page size; visit's errors are returned
+	// as they are.
+	ExportConversations(ctx context.Context, f ExportFilter, visit ExportVisitor) error
 }

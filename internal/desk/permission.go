@@ -30,6 +30,10 @@ const (
 	SelfManage           Action = "self.manage"           // own profile, availability, password, sign out
 	TokenOwn             Action = "token.own"             // create, list, revoke one's own API tokens
 	TokenAll             Action = "token.all"             // list and revoke everyone's API tokens
+
+	// Search and exports.
+	ConversationSearch Action = "conversation.search" // search messages, customers and conversation ids
+	ConversationExport Action = "conversation.export" // download a transcript; with all, export in bulk
 )
 
 // The actions of the agents' workflow.
@@ -117,6 +121,8 @@ var Permissions = map[Action]Rule{
 	SettingsView:              {Roles: [4]Scope{Deny, Deny, All, All}},
 	SettingsManage:            {Roles: [4]Scope{Deny, Deny, Deny, All}},
 	VisitorSelf:               {Visitor: Own},
+	ConversationSearch:        {Roles: [4]Scope{Visible, All, All, All}},
+	ConversationExport:        {Visitor: Own, Roles: [4]Scope{Deny, Deny, All, All}},
 }
 
 // ActionOrder lists the actions in the order docs/roles.md shows them.
@@ -128,6 +134,7 @@ var ActionOrder = []Action{
 	ConversationTransferForce, ConversationHistory, ConversationPin, ConversationRate,
 	QuickReplyOwn, QuickReplyShared, SOPRead, SOPEdit, ReportView,
 	SettingsView, SettingsManage, VisitorSelf,
+	ConversationSearch, ConversationExport,
 }
 
 // scope returns how far actor a may do act: Deny for anonymous callers and

@@ -185,6 +185,15 @@ var builders = map[string]builder{
 	"PATCH /api/visitors/me": {build: func(e *env, fx *fixture, a string, id ids) call {
 		return jsonCall("/api/visitors/me", map[string]any{"name": "Ada", "context": map[string]string{"pageUrl": "https://shop.example.com/"}})
 	}},
+	"GET /api/search": {build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/search?q=hello&limit=5", nil)
+	}},
+	"GET /api/conversations/{id}/export": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/conversations/"+id.conv+"/export?format=json", nil)
+	}},
+	"GET /api/exports/conversations": {build: func(e *env, fx *fixture, a string, id ids) call {
+		return jsonCall("/api/exports/conversations?format=json&from=2020-01-01", nil)
+	}},
 }
 
 // TestAuthorizationMatrix calls every route as every actor on the own and

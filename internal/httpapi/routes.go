@@ -140,5 +140,11 @@ func Routes() []Route {
 			Access: row("401", "200", "200", "403", "403", "403", "403", "403", "401"), handle: getVisitorMe},
 		{Method: "PATCH", Pattern: "/api/visitors/me", Summary: "Change the visitor's name, email or page context",
 			Access: row("401", "200", "200", "403", "403", "403", "403", "403", "401"), handle: updateVisitorMe},
+		{Method: "GET", Pattern: "/api/search", Summary: "Search messages, customers and conversation ids (ranked, with snippets)",
+			Access: row("401", "403", "403", "200", "200", "200", "200", "200", "401"), handle: searchMessages},
+		{Method: "GET", Pattern: "/api/conversations/{id}/export", Summary: "Download a conversation's transcript (pdf, csv or json)",
+			Access: row("401", "200/404", "404/200", "403", "403", "403", "200", "200", "401"), handle: exportConversation},
+		{Method: "GET", Pattern: "/api/exports/conversations", Summary: "Export the conversations of a date range (csv or json), streamed",
+			Access: row("401", "403", "403", "403", "403", "403", "200", "200", "401"), handle: exportConversations},
 	}, workflowRoutes(agentsOnly, conversation)...)
 }

@@ -273,6 +273,9 @@ func (s *Store) TransferConversation(ctx context.Context, t *parley.Transfer, no
 		if a, err = prepareAppend(op, note); err != nil {
 			return nil, err
 		}
+		if err := s.learnWords(ctx, a.words); err != nil {
+			return nil, translate(op, err)
+		}
 	}
 	now := parley.Now()
 	var c *parley.Conversation

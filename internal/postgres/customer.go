@@ -54,9 +54,13 @@ func (s *Store) CreateCustomer(ctx context.Context, c *parley.Customer) error {
 	if c.LastSeen.IsZero() {
 		last = now
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO customers (`+customerColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, first, last)
+	words := searchWords(c.Name, c.Email)
+	if err := s.learnWords(ctx, words); err != nil {
+		return translate(op, err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO customers (`+customerColumns+`, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, array_to_tsvector($11::text[]))`,
+		c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, first, last, words)
 	if err != nil {
 		return translate(op, err)
 	}
@@ -93,6 +97,18 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, up parley.Custome
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "customer")
 	}
+	// New words of a new name or email join the vocabulary first; the
+	// others are in it already.
+	var name, email string
+	if up.Name != nil {
+		name = *up.Name
+	}
+	if up.Email != nil {
+		email = parley.NormalizeEmail(*up.Email)
+	}
+	if err := s.learnWords(ctx, searchWords(name, email)); err != nil {
+		return nil, translate(op, err)
+	}
 	var c *parley.Customer
 	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
 		var err error
@@ -116,8 +132,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, up parley.Custome
 			return err
 		}
 		c, err = scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET name = $2, email = $3, user_agent = $4,
-			ip = $5, location = $6, metadata = $7, last_seen = $8 WHERE id = $1 RETURNING `+customerColumns,
-			id, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, utc(c.LastSeen)))
+			ip = $5, location = $6, metadata = $7, last_seen = $8, search = array_to_tsvector($9::text[])
+			WHERE id = $1 RETURNING `+customerColumns,
+			id, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, utc(c.LastSeen), searchWords(c.Name, c.Email)))
 		return err
 	})
 	if err != nil {

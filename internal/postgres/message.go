@@ -31,8 +31,8 @@ const appendSQL = `WITH c AS (
 	WHERE id = $2
 	RETURNING last_seq, last_message_at
 ), m AS (
-	INSERT INTO messages (id, conversation_id, seq, client_msg_id, sender_id, sender_type, kind, content, created_at, metadata)
-	SELECT $1, $2, c.last_seq, $3, $4, $5, $6, $7, c.last_message_at, $8 FROM c
+	INSERT INTO messages (id, conversation_id, seq, client_msg_id, sender_id, sender_type, kind, content, created_at, metadata, search)
+	SELECT $1, $2, c.last_seq, $3, $4, $5, $6, $7, c.last_message_at, $8, array_to_tsvector($11::text[]) FROM c
 	RETURNING id, seq, created_at
 )`
 
@@ -43,11 +43,11 @@ SELECT seq, created_at FROM m`
 const appendMessageSQL = appendSQL + appendResultSQL
 
 // appendWithAttachmentsSQL also inserts the attachments, passed as parallel
-// arrays, in the same statement.
+// arrays, in the same statement. ($11 is the message's words for search.)
 const appendWithAttachmentsSQL = appendSQL + `, a AS (
 	INSERT INTO attachments (id, message_id, conversation_id, position, key, url, type, content_type, size, name, checksum, created_at)
 	SELECT u.id, m.id, $2, u.ord - 1, u.key, u.url, u.type, u.content_type, u.size, u.name, u.checksum, m.created_at
-	FROM m, unnest($11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::text[], $18::text[])
+	FROM m, unnest($12::uuid[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[], $19::text[])
 		WITH ORDINALITY AS u(id, key, url, type, content_type, size, name, checksum, ord)
 )` + appendResultSQL
 
@@ -58,6 +58,8 @@ type appendArgs struct {
 	// conversationID orders appends within a batch, so that concurrent
 	// batches take conversation row locks in one order.
 	conversationID string
+	// words are the message's search words ($11), learned before the append.
+	words []string
 }
 
 // appendResult is what appendSQL returned for one message.
@@ -85,10 +87,11 @@ func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 	if err != nil {
 		return nil, &parley.Error{Code: parley.EINVALID, Op: op, Message: "metadata must be a JSON object", Err: err}
 	}
+	words := searchWords(m.SearchText())
 	args := []any{m.ID, m.ConversationID, nullText(m.ClientMsgID), nullID(m.SenderID),
-		string(m.SenderType), string(m.Kind), m.Content, meta, parley.Now(), m.Preview()}
+		string(m.SenderType), string(m.Kind), m.Content, meta, parley.Now(), m.Preview(), words}
 	if len(m.Attachments) == 0 {
-		return &appendArgs{sql: appendMessageSQL, args: args, conversationID: m.ConversationID}, nil
+		return &appendArgs{sql: appendMessageSQL, args: args, conversationID: m.ConversationID, words: words}, nil
 	}
 	n := len(m.Attachments)
 	ids, keys, urls, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -98,7 +101,7 @@ func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 		cts[i], sizes[i], names[i], sums[i] = at.ContentType, at.Size, at.Name, at.Checksum
 	}
 	args = append(args, ids, keys, urls, types, cts, sizes, names, sums)
-	return &appendArgs{sql: appendWithAttachmentsSQL, args: args, conversationID: m.ConversationID}, nil
+	return &appendArgs{sql: appendWithAttachmentsSQL, args: args, conversationID: m.ConversationID, words: words}, nil
 }
 
 // scanAppend reads appendSQL's result row.
@@ -146,6 +149,9 @@ func (s *Store) AppendMessage(ctx context.Context, m *parley.Message) (bool, err
 	a, err := prepareAppend(op, m)
 	if err != nil {
 		return false, err
+	}
+	if err := s.learnWords(ctx, a.words); err != nil {
+		return false, translate(op, err)
 	}
 	r, err := s.appends.append(ctx, a)
 	return s.appended(ctx, op, m, a, r, err)

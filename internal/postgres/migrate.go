@@ -73,6 +73,12 @@ func nextPending(ms []migration, done []int) *migration {
 	return nil
 }
 
+// migrationHooks run Go code inside a migration's transaction, after its
+// SQL: data changes SQL alone cannot make.
+var migrationHooks = map[int]func(ctx context.Context, tx pgx.Tx) error{
+	5: backfillSearch, // index the words of messages and customers stored before search existed
+}
+
 // The advisory lock is per schema, so nodes sharing a schema take turns while
 // databases holding several schemas (tests) migrate them in parallel.
 const (
@@ -117,6 +123,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			if _, err := tx.Exec(ctx, applied.sql); err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", applied.version, applied.name, err)
+			}
+			if hook := migrationHooks[applied.version]; hook != nil {
+				if err := hook(ctx, tx); err != nil {
+					return fmt.Errorf("migration %04d_%s: %w", applied.version, applied.name, err)
+				}
 			}
 			_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
 				applied.version, applied.name)

@@ -33,6 +33,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	log     *slog.Logger
 	appends *groupCommit
+	words   vocabulary // search.go
 }
 
 var _ parley.Store = (*Store)(nil)

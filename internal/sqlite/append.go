@@ -207,13 +207,15 @@ type appendStmts struct {
 	ready                            bool
 	findClient, bump, insert, attach *sql.Stmt
 	savepoint, rollbackTo, release   *sql.Stmt
+	searchDoc, searchWords, vocab    *sql.Stmt // search.go
 }
 
 func (a *appendStmts) all() []*sql.Stmt {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []*sql.Stmt
-	for _, st := range []*sql.Stmt{a.findClient, a.bump, a.insert, a.attach, a.savepoint, a.rollbackTo, a.release} {
+	for _, st := range []*sql.Stmt{a.findClient, a.bump, a.insert, a.attach, a.savepoint, a.rollbackTo, a.release,
+		a.searchDoc, a.searchWords, a.vocab} {
 		if st != nil {
 			out = append(out, st)
 		}
@@ -243,6 +245,7 @@ const (
 type txStmts struct {
 	tx                                                               *sql.Tx
 	findClient, bump, insert, attach, savepoint, rollbackTo, release *sql.Stmt
+	searchDoc, searchWords, vocab                                    *sql.Stmt
 }
 
 // prepareAppendStmts prepares the append statements on the writer the first
@@ -266,6 +269,9 @@ func (s *Store) prepareAppendStmts(ctx context.Context) error {
 			{&a.savepoint, "SAVEPOINT append"},
 			{&a.rollbackTo, "ROLLBACK TO append"},
 			{&a.release, "RELEASE append"},
+			{&a.searchDoc, indexMessageDocSQL},
+			{&a.searchWords, indexMessageWordsSQL},
+			{&a.vocab, indexVocabularySQL},
 		} {
 			if *p.dst, err = s.writer.PrepareContext(ctx, p.q); err != nil {
 				return err
@@ -280,14 +286,17 @@ func (s *Store) prepareAppendStmts(ctx context.Context) error {
 func (s *Store) bindAppendStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 	a := &s.stmts
 	return &txStmts{
-		tx:         tx,
-		findClient: tx.StmtContext(ctx, a.findClient),
-		bump:       tx.StmtContext(ctx, a.bump),
-		insert:     tx.StmtContext(ctx, a.insert),
-		attach:     tx.StmtContext(ctx, a.attach),
-		savepoint:  tx.StmtContext(ctx, a.savepoint),
-		rollbackTo: tx.StmtContext(ctx, a.rollbackTo),
-		release:    tx.StmtContext(ctx, a.release),
+		tx:          tx,
+		findClient:  tx.StmtContext(ctx, a.findClient),
+		bump:        tx.StmtContext(ctx, a.bump),
+		insert:      tx.StmtContext(ctx, a.insert),
+		attach:      tx.StmtContext(ctx, a.attach),
+		savepoint:   tx.StmtContext(ctx, a.savepoint),
+		rollbackTo:  tx.StmtContext(ctx, a.rollbackTo),
+		release:     tx.StmtContext(ctx, a.release),
+		searchDoc:   tx.StmtContext(ctx, a.searchDoc),
+		searchWords: tx.StmtContext(ctx, a.searchWords),
+		vocab:       tx.StmtContext(ctx, a.vocab),
 	}
 }
 
@@ -348,6 +357,9 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message) 
 			return false, true, translate(op, err)
 		}
 		a.MessageID, a.ConversationID, a.CreatedAt = m.ID, m.ConversationID, now
+	}
+	if err := indexMessage(ctx, st.searchDoc, st.searchWords, st.vocab, m); err != nil {
+		return false, true, translate(op, err)
 	}
 	m.Seq, m.CreatedAt = seq, now
 	return true, true, nil

@@ -80,8 +80,13 @@ func (s *Store) CreateCustomer(ctx context.Context, c *parley.Customer) error {
 	if !c.LastSeen.IsZero() {
 		last = utc(c.LastSeen)
 	}
-	_, err = s.exec(ctx, op, `INSERT INTO customers (`+customerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, micros(first), micros(last))
+	err = s.write(ctx, op, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customers (`+customerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.TokenHash, c.Name, c.Email, c.UserAgent, c.IP, loc, meta, micros(first), micros(last)); err != nil {
+			return err
+		}
+		return indexCustomer(ctx, tx, c.ID, c.Name, c.Email)
+	})
 	if err != nil {
 		if parley.IsCode(err, parley.ECONFLICT) {
 			e := *err.(*parley.Error)
@@ -152,6 +157,11 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, up parley.Custome
 			location = ?, metadata = ?, last_seen = ? WHERE id = ?`,
 			c.Name, c.Email, c.UserAgent, c.IP, loc, meta, micros(c.LastSeen), id); err != nil {
 			return err
+		}
+		if up.Name != nil || up.Email != nil {
+			if err := indexCustomer(ctx, tx, id, c.Name, c.Email); err != nil {
+				return err
+			}
 		}
 		out = c
 		return nil

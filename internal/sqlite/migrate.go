@@ -53,6 +53,12 @@ func loadMigrations() ([]migration, error) {
 	return out, nil
 }
 
+// migrationHooks run Go code inside a migration's transaction, after its
+// SQL: data changes SQL alone cannot make.
+var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	5: backfillSearch, // index the words of messages and customers stored before search existed
+}
+
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT    NOT NULL,
@@ -87,6 +93,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+			}
+			if hook := migrationHooks[m.version]; hook != nil {
+				if err := hook(ctx, tx); err != nil {
+					return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
+				}
 			}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 				m.version, m.name, micros(parley.Now())); err != nil {

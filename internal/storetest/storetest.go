@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(tb testing.TB) parley.Store) {
 		{"Files", fileTests},
 		{"UserNames", userNameTests},
 		{"Widget", widgetTests},
+		{"Search", searchTests}, {"Export", exportTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
