@@ -85,6 +85,8 @@ describe("automatic assignment", { skip: !chromiumPath && "no Chromium", timeout
     await row.waitFor({ timeout: T });
     await row.getByTestId("left-email").waitFor({ timeout: T });
     await row.click();
-    await olga.getByRole("link", { name: "sam@example.org" }).waitFor({ timeout: T });
+    const mail = olga.getByRole("link", { name: "sam@example.org", exact: true });
+    await mail.waitFor({ timeout: T });
+    assert.equal(await mail.getAttribute("href"), "mailto:sam@example.org");
   });
 });
