@@ -54,8 +54,13 @@ export async function startParley(extraEnv = {}) {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
+  let stopping = false;
   proc.stdout.on("data", (d) => (log += d));
   proc.stderr.on("data", (d) => (log += d));
+  // A server that dies under a test would only show as timeouts: say so, with its last words.
+  proc.once("exit", (code, signal) => {
+    if (!stopping) console.log(`\nparley exited during the tests (code ${code}, signal ${signal}); its log ends with:\n${log.slice(-6000)}\n`);
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -73,6 +78,7 @@ export async function startParley(extraEnv = {}) {
     url,
     log: () => log,
     async stop() {
+      stopping = true;
       proc.kill("SIGTERM");
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
       rmSync(dataDir, { recursive: true, force: true });
