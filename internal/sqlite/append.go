@@ -167,13 +167,17 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 		return fail(err)
 	}
 	st := s.bindAppendStmts(ctx, tx)
+	var idx *searchBatch
+	if !savepointAll {
+		idx = s.newSearchBatch()
+	}
 	for _, r := range taken {
 		if savepointAll || r.ownIDs {
 			if _, err := st.savepoint.ExecContext(ctx); err != nil {
 				tx.Rollback()
 				return fail(err)
 			}
-			r.created, _, r.err = s.appendWith(ctx, st, r.m)
+			r.created, _, r.err = s.appendWith(ctx, st, r.m, nil)
 			if r.err != nil {
 				if _, err := st.rollbackTo.ExecContext(ctx); err != nil {
 					tx.Rollback()
@@ -187,8 +191,16 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 			continue
 		}
 		var wrote bool
-		r.created, wrote, r.err = s.appendWith(ctx, st, r.m)
+		r.created, wrote, r.err = s.appendWith(ctx, st, r.m, idx)
 		if r.err != nil && wrote {
+			tx.Rollback()
+			return false
+		}
+	}
+	// The words of the batch go in last: see searchBatch. A failure there
+	// is run again with every append in its savepoint, indexed one by one.
+	if idx != nil {
+		if err := idx.write(ctx, st); err != nil {
 			tx.Rollback()
 			return false
 		}
@@ -196,6 +208,7 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
+	s.words.learn(idx)
 	s.batches.Add(1)
 	s.batched.Add(int64(len(taken)))
 	return true
@@ -208,6 +221,7 @@ type appendStmts struct {
 	findClient, bump, insert, attach *sql.Stmt
 	savepoint, rollbackTo, release   *sql.Stmt
 	searchDoc, searchWords, vocab    *sql.Stmt // search.go
+	searchWordsBatch                 *sql.Stmt // search.go
 }
 
 func (a *appendStmts) all() []*sql.Stmt {
@@ -215,7 +229,7 @@ func (a *appendStmts) all() []*sql.Stmt {
 	defer a.mu.Unlock()
 	var out []*sql.Stmt
 	for _, st := range []*sql.Stmt{a.findClient, a.bump, a.insert, a.attach, a.savepoint, a.rollbackTo, a.release,
-		a.searchDoc, a.searchWords, a.vocab} {
+		a.searchDoc, a.searchWords, a.vocab, a.searchWordsBatch} {
 		if st != nil {
 			out = append(out, st)
 		}
@@ -245,7 +259,7 @@ const (
 type txStmts struct {
 	tx                                                               *sql.Tx
 	findClient, bump, insert, attach, savepoint, rollbackTo, release *sql.Stmt
-	searchDoc, searchWords, vocab                                    *sql.Stmt
+	searchDoc, searchWords, vocab, searchWordsBatch                  *sql.Stmt
 }
 
 // prepareAppendStmts prepares the append statements on the writer the first
@@ -272,6 +286,7 @@ func (s *Store) prepareAppendStmts(ctx context.Context) error {
 			{&a.searchDoc, indexMessageDocSQL},
 			{&a.searchWords, indexMessageWordsSQL},
 			{&a.vocab, indexVocabularySQL},
+			{&a.searchWordsBatch, indexMessagesWordsSQL},
 		} {
 			if *p.dst, err = s.writer.PrepareContext(ctx, p.q); err != nil {
 				return err
@@ -297,6 +312,8 @@ func (s *Store) bindAppendStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 		searchDoc:   tx.StmtContext(ctx, a.searchDoc),
 		searchWords: tx.StmtContext(ctx, a.searchWords),
 		vocab:       tx.StmtContext(ctx, a.vocab),
+
+		searchWordsBatch: tx.StmtContext(ctx, a.searchWordsBatch),
 	}
 }
 
@@ -304,14 +321,18 @@ func (s *Store) bindAppendStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 // as transfers that append as part of a larger transaction. The caller has
 // run prepareAppendStmts before opening tx.
 func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, m *parley.Message) (bool, error) {
-	created, _, err := s.appendWith(ctx, s.bindAppendStmts(ctx, tx), m)
+	created, _, err := s.appendWith(ctx, s.bindAppendStmts(ctx, tx), m, nil)
 	return created, err
 }
 
 // appendWith is one append: the idempotency lookup, the seq bump, the
 // message and its attachments. m has passed checkMessage. wrote tells
 // whether it changed anything before an error; the caller then rolls back.
-func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message) (created, wrote bool, err error) {
+//
+// When idx is not nil the message's words are left to idx, which the batch
+// writes after every append (see searchBatch); otherwise they are indexed
+// here.
+func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch) (created, wrote bool, err error) {
 	const op = "sqlite.AppendMessage"
 	if m.ClientMsgID != "" {
 		var id string
@@ -358,7 +379,9 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message) 
 		}
 		a.MessageID, a.ConversationID, a.CreatedAt = m.ID, m.ConversationID, now
 	}
-	if err := indexMessage(ctx, st.searchDoc, st.searchWords, st.vocab, m); err != nil {
+	if idx != nil {
+		idx.add(m)
+	} else if err := indexMessage(ctx, st.searchDoc, st.searchWords, st.vocab, s.words, m); err != nil {
 		return false, true, translate(op, err)
 	}
 	m.Seq, m.CreatedAt = seq, now

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
+	"sync"
 
 	"github.com/parleychat/parley"
 )
@@ -17,11 +19,15 @@ const (
 	indexMessageDocSQL   = `INSERT INTO message_search (message_id) VALUES (?) RETURNING docid`
 	indexMessageWordsSQL = `INSERT INTO messages_fts (rowid, words) VALUES (?, ?)`
 	indexVocabularySQL   = `INSERT OR IGNORE INTO search_words (word) VALUES (?)`
+	// indexMessagesWordsSQL inserts a batch's FTS rows: a JSON array of
+	// [docid, words] pairs.
+	indexMessagesWordsSQL = `INSERT INTO messages_fts (rowid, words) SELECT value ->> 0, value ->> 1 FROM json_each(?)`
 )
 
 // indexMessage puts m's words in the search index, inside the transaction
-// that inserts m. A message without words gets no index row.
-func indexMessage(ctx context.Context, doc, words, vocab *sql.Stmt, m *parley.Message) error {
+// that inserts m. A message without words gets no index row. Words known
+// (nil: none) to be in search_words already are not inserted again.
+func indexMessage(ctx context.Context, doc, words, vocab *sql.Stmt, known *knownWords, m *parley.Message) error {
 	ws := parley.IndexTokens(m.SearchText())
 	if len(ws) == 0 {
 		return nil
@@ -34,11 +40,114 @@ func indexMessage(ctx context.Context, doc, words, vocab *sql.Stmt, m *parley.Me
 		return err
 	}
 	for _, w := range ws {
+		if known.has(w) {
+			continue
+		}
 		if _, err := vocab.ExecContext(ctx, w); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// searchBatch gathers the words of a batch of appends, to be written after
+// the batch's last message. FTS5 keeps new rows in memory until a statement
+// that may need rolling back begins (every append's UPDATE and INSERT do),
+// and then writes them out as a new segment, which later merges cost again:
+// indexed one by one, each message makes a segment of its own. Written last,
+// in one statement, a batch makes one.
+type searchBatch struct {
+	known *knownWords
+	docs  []searchDoc
+	fresh []string        // words of the batch not known to be stored
+	seen  map[string]bool // fresh, as a set
+}
+
+type searchDoc struct {
+	messageID string
+	words     string
+}
+
+func (s *Store) newSearchBatch() *searchBatch {
+	return &searchBatch{known: s.words, seen: map[string]bool{}}
+}
+
+// add notes the words of m, just appended.
+func (b *searchBatch) add(m *parley.Message) {
+	ws := parley.IndexTokens(m.SearchText())
+	if len(ws) == 0 {
+		return
+	}
+	b.docs = append(b.docs, searchDoc{m.ID, strings.Join(ws, " ")})
+	for _, w := range ws {
+		if !b.seen[w] && !b.known.has(w) {
+			b.seen[w] = true
+			b.fresh = append(b.fresh, w)
+		}
+	}
+}
+
+// write inserts the batch's index rows: the document numbers and the
+// vocabulary first, then every FTS row in one statement.
+func (b *searchBatch) write(ctx context.Context, st *txStmts) error {
+	if len(b.docs) == 0 {
+		return nil
+	}
+	rows := make([][2]any, len(b.docs))
+	for i, d := range b.docs {
+		var docid int64
+		if err := st.searchDoc.QueryRowContext(ctx, d.messageID).Scan(&docid); err != nil {
+			return err
+		}
+		rows[i] = [2]any{docid, d.words}
+	}
+	for _, w := range b.fresh {
+		if _, err := st.vocab.ExecContext(ctx, w); err != nil {
+			return err
+		}
+	}
+	j, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = st.searchWordsBatch.ExecContext(ctx, string(j))
+	return err
+}
+
+// knownWords remembers words stored in search_words, so that appends skip
+// inserting them again; it learns only from committed batches. Words are
+// never deleted from search_words, so a remembered word stays true. It
+// holds at most maxKnownWords and starts over when full.
+type knownWords struct {
+	mu    sync.Mutex
+	words map[string]struct{}
+}
+
+const maxKnownWords = 1 << 17
+
+func (k *knownWords) has(w string) bool {
+	if k == nil {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.words[w]
+	return ok
+}
+
+// learn remembers the fresh words of a committed batch.
+func (k *knownWords) learn(b *searchBatch) {
+	if k == nil || b == nil || len(b.fresh) == 0 {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.words == nil || len(k.words)+len(b.fresh) > maxKnownWords {
+		k.words = make(map[string]struct{}, len(b.fresh))
+	}
+	for _, w := range b.fresh {
+		k.words[w] = struct{}{}
+	}
 }
 
 // indexCustomer replaces the customer's words in the search index.
@@ -480,7 +589,7 @@ func backfillSearch(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 		for _, m := range ms {
-			if err := indexMessage(ctx, doc, words, vocab, m); err != nil {
+			if err := indexMessage(ctx, doc, words, vocab, nil, m); err != nil {
 				return err
 			}
 		}

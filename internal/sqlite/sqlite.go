@@ -57,6 +57,8 @@ type Store struct {
 	closeErr       error
 
 	stmts appendStmts
+	// words are the search words known to be stored (search.go).
+	words *knownWords
 
 	// batches and batched count commits of the append loop and the appends
 	// they carried, for benchmarks to report the batch size.
@@ -177,6 +179,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	checkpointer.SetConnMaxIdleTime(0)
 
 	s := &Store{
+		words:          &knownWords{},
 		path:           path,
 		writer:         writer,
 		reader:         reader,
