@@ -47,6 +47,10 @@ type Message struct {
 	CreatedAt   time.Time
 	Metadata    Metadata
 	Attachments []*Attachment
+	// SenderName is the name of the agent who wrote an agent's message, as it
+	// is now: not stored with the message, filled by the desk when it gives
+	// messages to a client ("" for customers, the system, a deleted account).
+	SenderName string
 }
 
 // Limits of message fields.

@@ -56,7 +56,15 @@ type UserStore interface {
 	// DeleteUser removes a user with their sessions, tokens and personal quick
 	// replies; conversations assigned to them become unassigned. ENOTFOUND.
 	DeleteUser(ctx context.Context, id string) error
+
+	// UserNames returns the names of the users among ids, by id, in one
+	// query (disabled users included; ids that are malformed or name no user
+	// are left out). At most MaxUserNames ids; EINVALID over it.
+	UserNames(ctx context.Context, ids []string) (map[string]string, error)
 }
+
+// MaxUserNames is the most ids one UserNames call takes.
+const MaxUserNames = 1000
 
 // SessionStore keeps agent login sessions and API tokens.
 type SessionStore interface {

@@ -238,6 +238,7 @@ func (d *Desk) UploadFile(ctx context.Context, a Actor, up Upload) (*parley.Mess
 		}
 		return nil, false, wrap(op, err)
 	}
+	m.SenderName = a.senderName()
 	if !created {
 		// A retry: the first upload's message and blob stand; this blob goes.
 		return m, false, nil

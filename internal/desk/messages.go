@@ -33,7 +33,11 @@ func (d *Desk) ListMessages(ctx context.Context, a Actor, id string, q MessageQu
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	return VisibleMessages(a, ms), nil
+	ms = VisibleMessages(a, ms)
+	if err := d.nameSenders(ctx, ms); err != nil {
+		return nil, wrap(op, err)
+	}
+	return ms, nil
 }
 
 // MaySee reports whether a may be shown message m of a conversation they
@@ -139,6 +143,7 @@ func (d *Desk) SendMessage(ctx context.Context, a Actor, out Outgoing) (*parley.
 		}
 		return nil, false, wrap(op, err)
 	}
+	m.SenderName = a.senderName()
 	if created {
 		d.messageAppended(ctx, c, m)
 	}

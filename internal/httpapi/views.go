@@ -112,6 +112,7 @@ type messageView struct {
 	Seq            int64             `json:"seq"`
 	ClientMsgID    string            `json:"clientMessageId,omitempty"`
 	SenderID       string            `json:"senderId,omitempty"`
+	SenderName     string            `json:"senderName,omitempty"`
 	SenderType     parley.SenderType `json:"senderType"`
 	Kind           parley.Kind       `json:"kind"`
 	Content        string            `json:"content"`
@@ -122,7 +123,7 @@ type messageView struct {
 
 func viewMessage(m *parley.Message) messageView {
 	v := messageView{ID: m.ID, ConversationID: m.ConversationID, Seq: m.Seq, ClientMsgID: m.ClientMsgID,
-		SenderID: m.SenderID, SenderType: m.SenderType, Kind: m.Kind, Content: m.Content, CreatedAt: m.CreatedAt,
+		SenderID: m.SenderID, SenderName: m.SenderName, SenderType: m.SenderType, Kind: m.Kind, Content: m.Content, CreatedAt: m.CreatedAt,
 		Attachments: make([]attachmentView, 0, len(m.Attachments))}
 	if t, ok := m.Metadata["clientTime"].(string); ok {
 		v.ClientTime = t

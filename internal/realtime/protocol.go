@@ -76,6 +76,7 @@ type Frame struct {
 	ID           string            `json:"id,omitempty"`        // message
 	MessageID    string            `json:"messageId,omitempty"` // ack
 	SenderID     string            `json:"senderId,omitempty"`
+	SenderName   string            `json:"senderName,omitempty"` // message: an agent's name
 	SenderType   string            `json:"senderType,omitempty"`
 	Kind         string            `json:"kind,omitempty"`
 	CreatedAt    *time.Time        `json:"createdAt,omitempty"`
@@ -139,6 +140,7 @@ func messageFrame(m *parley.Message) *Frame {
 		Seq:             m.Seq,
 		ClientMessageID: m.ClientMsgID,
 		SenderID:        m.SenderID,
+		SenderName:      m.SenderName,
 		SenderType:      string(m.SenderType),
 		Kind:            string(m.Kind),
 		Content:         m.Content,

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(tb testing.TB) parley.Store) {
 		{"Errors", errorTests},
 		{"Cascade", cascadeTests},
 		{"Files", fileTests},
+		{"UserNames", userNameTests},
 		{"Widget", widgetTests},
 		{"Search", searchTests}, {"Export", exportTests},
 	}

@@ -237,24 +237,69 @@ describe("widget and dashboard", { skip: !chromiumPath, timeout: 240_000 }, () =
     await widget().getByLabel("Write a message").fill("One more question");
     await widget().getByLabel("Write a message").press("Enter");
     await agent.getByRole("tab", { name: /Waiting/ }).click();
-    await agent.locator("[data-testid=list-waiting] a", { hasText: "One more question" }).waitFor({ timeout: T });
+    await agent.locator("[data-testid=list-waiting] a", { hasText: "One more question" }).click();
+    // The customer panel lists the visitor's earlier conversation (GET /api/conversations?customer=).
+    const earlier = agent.getByRole("heading", { name: "Earlier conversations" }).locator("xpath=following-sibling::ul[1]");
+    await earlier.getByRole("link").first().waitFor({ timeout: T });
+    assert.equal(await earlier.getByRole("link").count(), 1);
+    assert.match(await earlier.getByRole("link").getAttribute("href"), new RegExp(`/admin/chat/${conversationId}$`));
     await agent.emulateMedia({ colorScheme: "dark" });
     await agent.getByRole("button", { name: /dark theme/ }).click();
     await agent.waitForTimeout(400); // let the colour transitions finish
     await agent.screenshot({ path: join(art, "dashboard-dark.png") });
   });
 
-  test("on another site, in French, without storage for the frame: the chat still works", async () => {
+  test("on another site, in French, where the frame gets no storage: the chat works and survives a reload", async () => {
     const ctx = await browser.newContext({ locale: "fr-FR" });
     const p = await ctx.newPage();
+    // What Parley's server is sent: the widget's cookie must never reach the API or the socket.
+    const apiCookies = [];
+    p.on("request", async (r) => {
+      if (/\/(api|ws)(\/|$)/.test(new URL(r.url()).pathname)) apiCookies.push((await r.allHeaders()).cookie ?? "");
+    });
     await p.goto(host.crossSiteURL + "/");
     await p.getByRole("button", { name: "Ouvrir le chat" }).click();
     const f = p.frameLocator("#parley-widget iframe");
     await f.getByLabel("Écrire un message").fill("Bonjour, une question");
     await f.getByLabel("Écrire un message").press("Enter");
     await f.locator("[role=log]").getByText("Bonjour, une question").waitFor({ timeout: T });
-    await agent.locator("[data-testid=list-waiting] a", { hasText: "Bonjour, une question" }).waitFor({ timeout: T });
+    const item = agent.locator("[data-testid=list-waiting] a", { hasText: "Bonjour, une question" });
+    await item.waitFor({ timeout: T });
+    const conv = await item.getAttribute("data-conversation");
     await p.screenshot({ path: join(art, "widget-fr.png") });
+
+    // This Chromium refuses the frame localStorage on another site...
+    const frame = () => p.frames().find((x) => x.url().includes("/widget"));
+    const storage = await frame().evaluate(() => {
+      try {
+        return typeof window.localStorage.getItem("x");
+      } catch (e) {
+        return "refused";
+      }
+    });
+    assert.equal(storage, "refused", "the test needs a frame without localStorage");
+    // ...so the identity is in a partitioned cookie of the frame's own.
+    const cookies = await ctx.cookies(parley.url + "/widget");
+    const c = cookies.find((x) => x.name === "parley_widget");
+    assert.ok(c, "the widget keeps a cookie: " + JSON.stringify(cookies));
+    assert.equal(c.path, "/widget");
+    assert.equal(c.secure, true);
+    assert.equal(c.sameSite, "None");
+
+    // A reload: the same visitor, the same conversation, its messages.
+    await p.reload();
+    await p.getByRole("button", { name: /Fermer le chat|Ouvrir le chat/ }).waitFor({ timeout: T });
+    if ((await p.locator("#parley-widget > button").getAttribute("aria-expanded")) !== "true") await p.locator("#parley-widget > button").click();
+    await f.locator("[role=log]").getByText("Bonjour, une question").waitFor({ timeout: T });
+    await f.getByLabel("Écrire un message").fill("Toujours moi");
+    await f.getByLabel("Écrire un message").press("Enter");
+    await agent.locator(`[data-testid=list-waiting] a[data-conversation="${conv}"]`, { hasText: "Toujours moi" }).waitFor({ timeout: T });
+    assert.equal(await agent.locator("[data-testid=list-waiting] a", { hasText: "Toujours moi" }).count(), 1, "no second conversation");
+
+    // The host page sees no cookie of Parley's, and Parley's API never got it.
+    assert.equal(await p.evaluate(() => document.cookie.includes("parley")), false);
+    assert.ok(apiCookies.length > 0);
+    for (const h of apiCookies) assert.ok(!h.includes("parley_widget") && !h.includes("pv_"), "a request to the API carried " + h);
     await ctx.close();
   });
 
@@ -303,12 +348,12 @@ describe("widget and dashboard", { skip: !chromiumPath, timeout: 240_000 }, () =
     await ada.getByRole("tab", { name: /Waiting/ }).waitFor({ timeout: T });
     assert.equal(await ada.getByRole("tab", { name: /^All/ }).count(), 0, "an agent has no All view");
     assert.equal(await ada.getByRole("link", { name: "Users" }).count(), 0);
-    const item = ada.locator("[data-testid=list-waiting] a", { hasText: "Bonjour, une question" });
+    const item = ada.locator("[data-testid=list-waiting] a", { hasText: "Toujours moi" });
     await item.click();
     await ada.getByRole("button", { name: "Claim" }).click();
     await ada.getByText("Assigned to you").waitFor({ timeout: T });
     await ada.getByRole("tab", { name: /Mine/ }).click();
-    await ada.locator("[data-testid=list-mine] a", { hasText: "Bonjour, une question" }).waitFor({ timeout: T });
+    await ada.locator("[data-testid=list-mine] a", { hasText: "Toujours moi" }).waitFor({ timeout: T });
 
     await agent.getByRole("switch", { name: "Ada Agent can sign in" }).click();
     await ada.waitForURL(/\/admin\/login/, { timeout: T });

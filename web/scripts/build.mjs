@@ -68,7 +68,7 @@ async function app(name, html, aliases) {
   return { js: [...js], css: [...css] };
 }
 
-await app("admin", "admin.html", []);
+const adminEntry = await app("admin", "admin.html", []);
 const widget = await app("widget", "widget.html", preact);
 await build({
   ...common,
@@ -92,10 +92,13 @@ const admin = await (async () => {
   };
 })();
 const kb = (n) => (n / 1024).toFixed(1) + " KB";
+const lazy = admin.js.filter((f) => !adminEntry.js.includes(f));
 const rows = [
   ["loader  widget.js", ["widget.js"], []],
   ["widget  /widget", widget.js, widget.css],
   ["dashboard /admin", admin.js, admin.css],
+  ["  first load", adminEntry.js, adminEntry.css],
+  ["  loaded on demand", lazy, []],
 ];
 console.log("\nbundle              JS gzipped   (raw)        CSS gzipped");
 for (const [name, js, css] of rows) {

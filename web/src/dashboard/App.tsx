@@ -1,3 +1,4 @@
+import { lazy, Suspense } from "react";
 import { Redirect, Route, Router, Switch } from "wouter";
 import { SessionProvider, useMe } from "./lib/session";
 import { LiveProvider } from "./lib/live";
@@ -6,6 +7,11 @@ import { Shell } from "./pages/Shell";
 import { InboxPage } from "./pages/Inbox";
 import { UsersPage } from "./pages/Users";
 import { SettingsPage } from "./pages/Settings";
+import { QuickRepliesPage } from "./pages/QuickReplies";
+import { SearchPage } from "./pages/Search";
+
+// Charts are only for leads: their code loads when the page opens.
+const ReportsPage = lazy(() => import("./pages/Reports"));
 
 export function App() {
   return (
@@ -34,6 +40,13 @@ function Authenticated() {
             <Route path="/chat/:id">{(p) => <InboxPage conversationId={p.id} />}</Route>
             <Route path="/users" component={UsersPage} />
             <Route path="/settings" component={SettingsPage} />
+            <Route path="/quick-replies" component={QuickRepliesPage} />
+            <Route path="/search" component={SearchPage} />
+            <Route path="/reports">
+              <Suspense fallback={<p className="p-6 text-muted">Loading…</p>}>
+                <ReportsPage />
+              </Suspense>
+            </Route>
             <Route>
               <p className="p-6">This page does not exist.</p>
             </Route>

@@ -63,11 +63,6 @@ export function makeApi(opts: ApiOptions = {}): Api {
   };
 }
 
-/** True when the server does not have this endpoint (yet): a 404 for the route itself. */
-export function isMissingEndpoint(e: unknown): boolean {
-  return e instanceof ApiError && (e.status === 404 || e.status === 405);
-}
-
 /** A random UUID v4, for clientMessageId. */
 export function uuid(): string {
   const c = globalThis.crypto as Crypto & { randomUUID?: () => string };

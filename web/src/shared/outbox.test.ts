@@ -169,6 +169,13 @@ describe("ConversationSync and the outbox", () => {
     expect(sync.timeline.held).toBe(1);
   });
 
+  it("reads the fields a frame leaves out as empty (a file without a caption has no content)", () => {
+    const { sync } = setup({ on: true });
+    const frame = { type: "message", id: "m1", conversationId: "c1", seq: 1, senderType: "customer", kind: "file", createdAt: "2026-01-01T00:00:00Z" } as unknown as ServerFrame;
+    expect(sync.handle(frame)).toBe(true);
+    expect(sync.timeline.messages[0]).toMatchObject({ content: "", attachments: [] });
+  });
+
   it("ignores frames of other conversations", () => {
     const { sync } = setup({ on: true });
     expect(sync.handle({ ...(stored(1, "", "x") as Message), type: "message", conversationId: "other" } as ServerFrame)).toBe(false);

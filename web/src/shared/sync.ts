@@ -105,8 +105,10 @@ export class ConversationSync {
     switch (f.type) {
       case "message": {
         if (f.conversationId !== this.conversationId) return false;
-        const { type: _t, ...m } = f;
-        const r = this.timeline.apply(m as Message);
+        const { type: _t, ...rest } = f;
+        // Frames leave out empty fields (a file without a caption has no content).
+        const m = { ...rest, content: rest.content ?? "", attachments: rest.attachments ?? [] } as Message;
+        const r = this.timeline.apply(m);
         if (r === "gap") this.resume();
         if (r === "added") {
           if (m.clientMessageId) this.opts.outbox.settle((id) => id === m.clientMessageId);

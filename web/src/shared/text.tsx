@@ -10,6 +10,7 @@ const TRAILING = /[.,;:!?'")\]}]+$/;
 /** Splits text into plain runs and http(s) links. */
 export function segments(text: string): Segment[] {
   const out: Segment[] = [];
+  if (!text) return out;
   let last = 0;
   for (const m of text.matchAll(URL_RE)) {
     let raw = m[0];

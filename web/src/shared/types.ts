@@ -23,6 +23,8 @@ export interface Message {
   seq: number;
   clientMessageId?: string;
   senderId?: string;
+  /** The agent's name, on agents' messages. */
+  senderName?: string;
   senderType: SenderType;
   kind: Kind;
   content: string;
@@ -46,6 +48,9 @@ export interface Conversation {
   customerIp?: string;
   metadata?: Record<string, unknown>;
   unread?: number;
+  /** In agents' lists: the customer's name and email (when left). */
+  customerName?: string;
+  customerEmail?: string;
 }
 
 export interface ConversationPage {
@@ -159,3 +164,99 @@ export const defaultWidgetConfig: WidgetConfig = {
   nextOpenAt: null,
   offlineMessage: "",
 };
+
+export interface Rating {
+  conversationId: string;
+  score: number;
+  comment: string;
+  createdAt: string;
+}
+
+export interface Transfer {
+  id: string;
+  fromAgent: { id: string; name: string } | null;
+  toAgent: { id: string; name: string };
+  by: { id: string; name: string } | null;
+  reason: string;
+  createdAt: string;
+}
+
+export interface QuickReply {
+  id: string;
+  shortcut: string;
+  text: string;
+  shared: boolean;
+  ownerId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SOP {
+  id: string;
+  title: string;
+  body?: string;
+  tags: string[];
+  version: number;
+  createdBy: string;
+  updatedBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SOPVersion {
+  version: number;
+  title: string;
+  body: string;
+  tags: string[];
+  changedBy: string;
+  changedAt: string;
+}
+
+export interface Pin {
+  sop: SOP;
+  pinnedBy: string;
+  pinnedAt: string;
+}
+
+export interface Timing {
+  count: number;
+  medianSeconds: number;
+  p90Seconds: number;
+}
+
+export interface Stats {
+  started: number;
+  closed: number;
+  firstResponse: Timing;
+  resolution: Timing;
+  satisfaction: { count: number; average: number; distribution: number[] };
+}
+
+export interface Report {
+  from: string;
+  to: string;
+  bucket: "hour" | "day";
+  overall: Stats;
+  agents: (Stats & { agentId: string; name: string })[];
+  queue: { at: string; waiting: number }[];
+}
+
+export interface SnippetPart {
+  text: string;
+  highlight?: boolean;
+}
+
+export interface SearchHit {
+  field: "message" | "customer" | "conversation_id";
+  score: number;
+  conversation: Conversation;
+  customer: { name: string; email: string };
+  message: { id: string; seq: number; senderType: SenderType; senderId?: string; kind: Kind; createdAt: string } | null;
+  snippet: SnippetPart[];
+}
+
+export interface SearchPage {
+  results: SearchHit[];
+  nextCursor: string;
+  truncated: boolean;
+}

@@ -6,6 +6,7 @@ import { MessageText } from "../shared/text";
 import { defaultWidgetConfig, type Message } from "../shared/types";
 import type { WidgetController } from "./controller";
 import { fill, pickLanguage, strings, type Strings } from "./i18n";
+import { Attachments, PendingUploads } from "./Files";
 
 const lang = pickLanguage(typeof navigator === "undefined" ? ["en"] : navigator.languages?.length ? navigator.languages : [navigator.language]);
 const t: Strings = strings(lang);
@@ -34,8 +35,36 @@ export function App({ c }: { c: WidgetController }) {
     if (e.key === "Escape" && c.framed) c.minimize();
   };
 
+  // Files dropped anywhere on the widget are sent.
+  const [dropping, setDropping] = useState(false);
+  const canAttach = c.phase !== "loading" && c.conversation?.status !== "closed" && !(c.phase === "intro" && c.config.preChatForm === "required" && !c.visitor);
+  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes("Files");
+
   return (
-    <div className="flex h-full flex-col bg-white text-gray-900" onKeyDown={onKey}>
+    <div
+      className="relative flex h-full flex-col bg-white text-gray-900"
+      onKeyDown={onKey}
+      onDragOver={(e) => {
+        if (!canAttach || !hasFiles(e as unknown as DragEvent)) return;
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDropping(false);
+      }}
+      onDrop={(e) => {
+        setDropping(false);
+        const files = Array.from((e as unknown as DragEvent).dataTransfer?.files ?? []);
+        if (!canAttach || !files.length) return;
+        e.preventDefault();
+        void c.attach(files);
+      }}
+    >
+      {dropping && (
+        <div className="pointer-events-none absolute inset-2 z-40 flex items-center justify-center rounded-xl border-2 border-dashed border-gray-400 bg-white/90 p-4 text-center text-sm font-medium">
+          {t.dropHere}
+        </div>
+      )}
       <Header c={c} />
       <Notices c={c} />
       {c.phase === "loading" ? (
@@ -59,6 +88,7 @@ function Header({ c }: { c: WidgetController }) {
         <h1 className="truncate text-base font-semibold">{title(c)}</h1>
         {sub && <p className="truncate text-sm opacity-90">{sub}</p>}
       </div>
+      {c.phase === "chat" && c.conversation && (c.sync?.timeline.messages.length ?? 0) > 0 && <TranscriptButton c={c} />}
       {c.framed && (
         <button
           type="button"
@@ -72,6 +102,30 @@ function Header({ c }: { c: WidgetController }) {
         </button>
       )}
     </header>
+  );
+}
+
+function TranscriptButton({ c }: { c: WidgetController }) {
+  const [failed, setFailed] = useState(false);
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => void c.downloadTranscript().then((ok) => setFailed(!ok))}
+        aria-label={t.transcript}
+        title={t.transcript}
+        className="rounded p-1 hover:bg-black/10 focus-visible:outline-2 focus-visible:outline-current"
+      >
+        <svg width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+          <path d="M12 3v12m0 0l-4-4m4 4l4-4M5 21h14" />
+        </svg>
+      </button>
+      {failed && (
+        <span role="alert" className="sr-only">
+          {t.transcriptFailed}
+        </span>
+      )}
+    </>
   );
 }
 
@@ -209,13 +263,14 @@ function Timeline({ c }: { c: WidgetController }) {
   const sync = c.sync!;
   const msgs = sync.timeline.messages;
   const pending = sync.pending();
+  const uploads = c.uploads.pending(sync.conversationId, (id) => sync.timeline.hasClientMessage(id));
   const ref = useRef<HTMLDivElement>(null);
-  const count = msgs.length + pending.length;
+  const count = msgs.length + pending.length + uploads.length;
+  const closed = c.conversation?.status === "closed";
   useLayoutEffect(() => {
     const el = ref.current;
     if (el) el.scrollTop = el.scrollHeight;
-  }, [count, c.agentTyping !== null, c.open]);
-  const closed = c.conversation?.status === "closed";
+  }, [count, c.agentTyping !== null, c.open, closed, c.rating.state]);
   let lastOwn = -1;
   for (let i = msgs.length - 1; i >= 0; i--) if (msgs[i].senderType === "customer") {
       lastOwn = i;
@@ -230,6 +285,7 @@ function Timeline({ c }: { c: WidgetController }) {
         ))}
       </div>
       <PendingList c={c} entries={pending} />
+      <PendingUploads c={c} t={t} items={uploads} />
       {c.agentTyping && (
         <div className="mt-2 flex items-center gap-2 text-sm text-gray-600" aria-live="polite">
           <span className="inline-flex gap-0.5" aria-hidden="true">
@@ -243,6 +299,7 @@ function Timeline({ c }: { c: WidgetController }) {
       {closed && (
         <div className="mt-4 rounded-lg border border-gray-200 bg-gray-50 p-3 text-center text-sm" role="status">
           <p>{t.closed}</p>
+          <RatingForm c={c} />
           <button type="button" onClick={() => void c.newChat()} className="bg-brand mt-2 rounded px-3 py-1.5 font-medium ring-brand">
             {t.newChat}
           </button>
@@ -259,7 +316,7 @@ function Row({ c, m, prev, showStatus }: { c: WidgetController; m: Message; prev
   let status = t.sent;
   if (c.agentReadSeq >= m.seq) status = t.seen;
   else if (c.agentPresent) status = t.delivered;
-  const name = m.senderType === "agent" ? (m.senderId && c.agentNames.get(m.senderId)) || t.agent : "";
+  const name = m.senderType === "agent" ? m.senderName || (m.senderId && c.agentNames.get(m.senderId)) || t.agent : "";
   const showName = m.senderType === "agent" && (!prev || prev.senderId !== m.senderId || sep);
   return (
     <>
@@ -282,6 +339,11 @@ function Row({ c, m, prev, showStatus }: { c: WidgetController; m: Message; prev
             }
           >
             <span className="sr-only">{own ? t.you : name}: </span>
+            {m.attachments && m.attachments.length > 0 && (
+              <span className={"block space-y-1 " + (m.content ? "mb-1" : "")}>
+                <Attachments c={c} t={t} items={m.attachments} own={own} />
+              </span>
+            )}
             <MessageText text={m.content} />
           </div>
           <span className="px-1 text-[11px] text-gray-500">
@@ -347,6 +409,7 @@ function Composer({ c }: { c: WidgetController }) {
     c.send(text);
     setText("");
   };
+  const file = useRef<HTMLInputElement>(null);
   return (
     <form
       className="flex items-end gap-2 border-t border-gray-200 p-2"
@@ -355,6 +418,33 @@ function Composer({ c }: { c: WidgetController }) {
         submit();
       }}
     >
+      <input
+        ref={file}
+        type="file"
+        multiple
+        hidden
+        tabIndex={-1}
+        aria-hidden="true"
+        data-testid="file-input"
+        onChange={(e) => {
+          const el = e.target as HTMLInputElement;
+          const files = Array.from(el.files ?? []);
+          el.value = "";
+          void c.attach(files);
+        }}
+      />
+      <button
+        type="button"
+        disabled={disabled}
+        onClick={() => file.current?.click()}
+        aria-label={t.attach}
+        title={t.attach}
+        className="h-10 w-10 shrink-0 rounded-full text-gray-600 hover:bg-gray-100 ring-brand disabled:opacity-50"
+      >
+        <svg className="mx-auto" width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+          <path d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9" />
+        </svg>
+      </button>
       <label htmlFor="pc-composer" className="sr-only">
         {t.composer}
       </label>
@@ -373,6 +463,12 @@ function Composer({ c }: { c: WidgetController }) {
           c.typing(v.trim() !== "");
         }}
         onBlur={() => c.stopTyping()}
+        onPaste={(e) => {
+          const files = Array.from((e as unknown as ClipboardEvent).clipboardData?.files ?? []);
+          if (!files.length) return;
+          e.preventDefault();
+          void c.attach(files);
+        }}
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
@@ -389,6 +485,75 @@ function Composer({ c }: { c: WidgetController }) {
           <path d="M5 12h14M13 6l6 6-6 6" />
         </svg>
       </button>
+    </form>
+  );
+}
+
+function RatingForm({ c }: { c: WidgetController }) {
+  const r = c.rating;
+  const [score, setScore] = useState(0);
+  const [comment, setComment] = useState("");
+  if (r.state === "done")
+    return (
+      <p className="mt-2" data-testid="rated">
+        {t.rateThanks} {fill(t.rated, { n: String(r.rating.score) })}
+      </p>
+    );
+  if (r.state !== "ask" && r.state !== "sending") return null;
+  return (
+    <form
+      className="mt-3 text-left"
+      aria-label={t.rateTitle}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (score) void c.rate(score, comment);
+      }}
+    >
+      <fieldset>
+        <legend className="mb-1 text-center font-medium">{t.rateTitle}</legend>
+        <div className="flex justify-center gap-1" role="radiogroup" aria-label={t.rateTitle}>
+          {[1, 2, 3, 4, 5].map((n) => (
+            <button
+              key={n}
+              type="button"
+              role="radio"
+              aria-checked={score === n}
+              aria-label={fill(t.rateStar, { n: String(n) })}
+              onClick={() => setScore(n)}
+              onKeyDown={(e) => {
+                if (e.key === "ArrowRight" || e.key === "ArrowUp") setScore(Math.min(5, (score || 0) + 1));
+                if (e.key === "ArrowLeft" || e.key === "ArrowDown") setScore(Math.max(1, (score || 2) - 1));
+              }}
+              className={"h-9 w-9 rounded text-2xl leading-none ring-brand " + (n <= score ? "text-amber-500" : "text-gray-400")}
+            >
+              <span aria-hidden="true">{n <= score ? "★" : "☆"}</span>
+            </button>
+          ))}
+        </div>
+      </fieldset>
+      {score > 0 && (
+        <>
+          <label htmlFor="pc-rate-comment" className="mt-2 block text-sm">
+            {t.rateComment}
+          </label>
+          <textarea
+            id="pc-rate-comment"
+            rows={2}
+            maxLength={2000}
+            value={comment}
+            onChange={(e) => setComment((e.target as HTMLTextAreaElement).value)}
+            className="mt-1 w-full rounded border border-gray-300 px-2 py-1 ring-brand"
+          />
+          <button type="submit" disabled={r.state === "sending"} className="bg-brand mt-2 w-full rounded px-3 py-1.5 font-medium ring-brand disabled:opacity-60">
+            {t.rateSend}
+          </button>
+        </>
+      )}
+      {c.ratingError && (
+        <p role="alert" className="mt-1 text-red-700">
+          {c.ratingError === "error" ? t.error : c.ratingError}
+        </p>
+      )}
     </form>
   );
 }

@@ -1,14 +1,19 @@
 // The widget's state and everything it does, apart from drawing: the
-// visitor's identity (token kept in this origin's localStorage, sent only in
-// the Authorization header and the socket's auth frame), the conversation,
-// the socket, the outbox, typing, unread counts and the talk with the host
-// page (postMessage, exact origin).
+// visitor's identity (token kept in this origin's localStorage, or a
+// partitioned cookie where a host site's frame gets no storage: see
+// storage.ts; sent only in the Authorization header and the socket's auth
+// frame), the conversation, the socket, the outbox and the files on their
+// way, typing, unread counts, the rating of a closed chat and the talk with
+// the host page (postMessage, exact origin).
 
-import { ApiError, isMissingEndpoint, makeApi } from "../shared/api";
+import { ApiError, makeApi } from "../shared/api";
+import { download } from "../shared/files";
 import { Outbox } from "../shared/outbox";
 import { ParleySocket, socketURL, type SocketState } from "../shared/socket";
 import { ConversationSync } from "../shared/sync";
-import { defaultWidgetConfig, type Conversation, type Message, type ServerFrame, type WidgetConfig } from "../shared/types";
+import { defaultWidgetConfig, type Conversation, type Message, type Rating, type ServerFrame, type WidgetConfig } from "../shared/types";
+import { Uploads } from "../shared/upload";
+import { widgetStorage } from "./storage";
 
 const TOKEN_KEY = "parley.visitor";
 const OUTBOX_KEY = "parley.outbox";
@@ -30,16 +35,10 @@ export interface HostInfo {
 
 export type Phase = "loading" | "intro" | "chat";
 
-function safeStorage(): Storage | null {
-  try {
-    const s = window.localStorage;
-    s.setItem("parley.test", "1");
-    s.removeItem("parley.test");
-    return s;
-  } catch {
-    return null;
-  }
-}
+/** The rating of the conversation shown, once it is closed. */
+export type RatingState = { state: "none" } | { state: "loading" } | { state: "ask" } | { state: "sending" } | { state: "done"; rating: Rating } | { state: "unavailable" };
+
+const CONFIG_EVERY = 60_000; // how often the away state is asked again
 
 export class WidgetController {
   config: WidgetConfig = defaultWidgetConfig;
@@ -57,6 +56,8 @@ export class WidgetController {
   unread = 0;
   error: string | null = null;
   emailSaved = "";
+  rating: RatingState = { state: "none" };
+  ratingError: string | null = null;
   /** Bumped on every change, for useSyncExternalStore. */
   version = 0;
 
@@ -64,8 +65,12 @@ export class WidgetController {
   readonly hostOrigin: string | null;
   private host: HostInfo | null = null;
   private contextSent = false;
-  private storage = safeStorage();
+  private store = widgetStorage();
+  private storage = this.store.storage;
+  /** Where the identity is kept: "cookie" on a host site whose frames get no storage. */
+  readonly storageKind = this.store.kind;
   readonly outbox = new Outbox(this.storage, OUTBOX_KEY);
+  readonly uploads = new Uploads({ token: () => this.visitor?.token ?? null, onChange: () => this.afterUploadChange() });
   private socket: ParleySocket | null = null;
   private listeners = new Set<() => void>();
   private typingSentAt = 0;
@@ -125,12 +130,11 @@ export class WidgetController {
     window.addEventListener("offline", this.onNetwork);
     document.addEventListener("visibilitychange", () => this.markRead());
     if (!this.framed) this.host = { pageUrl: location.href, pageTitle: document.title, referrer: document.referrer };
-    try {
-      const c = await this.api<Partial<WidgetConfig>>("GET", "/api/widget/config");
-      this.config = { ...defaultWidgetConfig, ...c };
-    } catch (e) {
-      if (!isMissingEndpoint(e)) console.warn("parley: widget settings unavailable, using defaults");
-    }
+    await this.loadConfig();
+    // Agents come and go: ask again now and then whether anyone is there.
+    setInterval(() => {
+      if (document.visibilityState !== "hidden") void this.loadConfig().then(() => this.changed());
+    }, CONFIG_EVERY);
     await this.loadConversation();
     if (this.phase === "loading") this.phase = "intro";
     // Something typed offline before the chat existed: send it now.
@@ -138,6 +142,15 @@ export class WidgetController {
     this.changed();
     this.toHost({ type: "ready", color: this.config.color, position: this.config.position, title: this.config.title });
     this.sendContext();
+  }
+
+  private async loadConfig() {
+    try {
+      const c = await this.api<Partial<WidgetConfig>>("GET", "/api/widget/config");
+      this.config = { ...defaultWidgetConfig, ...c };
+    } catch {
+      // Offline or the server is down: keep what we have (the defaults at first).
+    }
   }
 
   /** A returning visitor's latest conversation. Offline, it is tried again when back. */
@@ -166,6 +179,8 @@ export class WidgetController {
     this.phase = "chat";
     this.agentPresent = false;
     this.agentReadSeq = 0;
+    this.rating = { state: "none" };
+    this.ratingError = null;
     this.readSeq = Number(this.storage?.getItem(READ_KEY + c.id) ?? 0) || 0;
     const sync = new ConversationSync({
       conversationId: c.id,
@@ -179,13 +194,17 @@ export class WidgetController {
     if (c.lastSeq > 0) {
       try {
         const page = await this.api<{ messages: Message[] }>("GET", `/api/conversations/${c.id}/messages?before=${c.lastSeq + 1}&limit=200`);
-        if (this.sync === sync) sync.merge(page.messages);
+        if (this.sync === sync) {
+          this.learnNames(page.messages);
+          sync.merge(page.messages);
+        }
       } catch {
         /* the socket's resume brings them */
       }
     }
     this.connect();
     if (this.socket?.isReady) sync.connected();
+    if (c.status === "closed") void this.loadRating();
     this.changed();
   }
 
@@ -284,6 +303,77 @@ export class WidgetController {
     this.sync?.flush(true);
   }
 
+  /** Sends files (the attach button, a drop, a paste), each as its own message. */
+  async attach(files: File[]) {
+    if (!files.length) return;
+    if (!this.conversation || this.conversation.status === "closed") await this.ensureChat();
+    const c = this.conversation;
+    if (!c || c.status === "closed") return;
+    for (const f of files) await this.uploads.add(c.id, f);
+    this.changed();
+  }
+
+  private afterUploadChange() {
+    const t = this.sync?.timeline;
+    if (t) this.uploads.settle((id) => t.hasClientMessage(id));
+    this.changed();
+  }
+
+  /** Saves the visitor's own transcript (no notes, nothing internal). */
+  async downloadTranscript(): Promise<boolean> {
+    const c = this.conversation;
+    if (!c) return false;
+    try {
+      await download(`/api/conversations/${c.id}/export?format=pdf`, this.visitor?.token ?? null, `chat-${c.id.slice(0, 8)}.pdf`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // --- rating ---
+
+  private async loadRating() {
+    const c = this.conversation;
+    if (!c || this.rating.state !== "none") return;
+    this.rating = { state: "loading" };
+    try {
+      const r = await this.api<{ rating: Rating | null }>("GET", `/api/conversations/${c.id}/rating`);
+      if (this.conversation?.id !== c.id) return;
+      this.rating = r.rating ? { state: "done", rating: r.rating } : { state: "ask" };
+    } catch {
+      // Offline, or a server that does not take ratings: ask nothing.
+      if (this.conversation?.id !== c.id) return;
+      this.rating = { state: "unavailable" };
+    }
+    this.changed();
+  }
+
+  /** Rates the closed conversation, once: 1 to 5, with an optional comment. */
+  async rate(score: number, comment: string) {
+    const c = this.conversation;
+    if (!c || this.rating.state !== "ask") return;
+    this.rating = { state: "sending" };
+    this.ratingError = null;
+    this.changed();
+    try {
+      const body: Record<string, unknown> = { score };
+      if (comment.trim()) body.comment = comment.trim().slice(0, 2000);
+      const r = await this.api<Rating>("POST", `/api/conversations/${c.id}/rating`, body);
+      this.rating = { state: "done", rating: r };
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) {
+        // Rated already (in another tab): show that one.
+        this.rating = { state: "none" };
+        await this.loadRating();
+        return;
+      }
+      this.rating = { state: "ask" };
+      this.ratingError = e instanceof ApiError && e.code !== "network" ? e.message : "error";
+    }
+    this.changed();
+  }
+
   async newChat() {
     if (this.conversation) this.outbox.clear(this.conversation.id);
     this.conversation = null;
@@ -293,14 +383,8 @@ export class WidgetController {
     await this.ensureChat();
   }
 
-  async patchMe(body: Record<string, unknown>): Promise<boolean> {
-    try {
-      await this.api("PATCH", "/api/visitors/me", body);
-      return true;
-    } catch (e) {
-      if (!isMissingEndpoint(e)) throw e;
-      return false; // the server does not take visitor details yet
-    }
+  async patchMe(body: Record<string, unknown>): Promise<void> {
+    await this.api("PATCH", "/api/visitors/me", body);
   }
 
   /** Away mode: keep an email address so the answer reaches the visitor. */
@@ -357,7 +441,13 @@ export class WidgetController {
 
   // --- frames ---
 
+  /** Agents' names from their messages (senderName), for the header and the rows. */
+  private learnNames(ms: Message[]) {
+    for (const m of ms) if (m.senderType === "agent" && m.senderId && m.senderName) this.agentNames.set(m.senderId, m.senderName);
+  }
+
   private onFrame(f: ServerFrame) {
+    if (f.type === "message") this.learnNames([f]);
     if (this.sync?.handle(f)) {
       if (f.type === "message" && f.senderType === "agent" && this.agentTyping) this.setAgentTyping(null);
       return;
@@ -387,6 +477,8 @@ export class WidgetController {
         if (f.conversationId !== cid || !this.conversation) return;
         this.conversation = { ...this.conversation, ...f.conversation };
         if (f.change === "deleted") this.conversation.status = "closed";
+        if (this.conversation.status === "closed" && f.change !== "deleted") void this.loadRating();
+        else if (this.conversation.status !== "closed") this.rating = { state: "none" };
         this.changed();
         break;
     }
@@ -404,6 +496,8 @@ export class WidgetController {
   }
 
   private afterTimelineChange() {
+    const t = this.sync?.timeline;
+    if (t) this.uploads.settle((id) => t.hasClientMessage(id));
     this.countUnread();
     this.markRead();
     this.changed();

@@ -10,6 +10,9 @@ import { ParleySocket, socketURL, type SocketState } from "../../shared/socket";
 import { ConversationSync } from "../../shared/sync";
 import { chime } from "../../shared/chime";
 import type { Conversation, ConversationPage, ServerFrame } from "../../shared/types";
+import type { View } from "./queries";
+import { Uploads } from "../../shared/upload";
+import { csrf, useSession } from "./session";
 
 type Listener = (f: ServerFrame) => void;
 
@@ -29,6 +32,8 @@ export class Live {
   /** The conversation on screen: its activity does not count as unread. */
   viewing: string | null = null;
   readonly outbox = new Outbox(storage(), "parley.agent.outbox");
+  /** Files on their way, from every chat on screen. */
+  readonly uploads = new Uploads({ csrf, onChange: () => this.settleUploads() });
   private socket: ParleySocket;
   private syncs = new Map<string, { sync: ConversationSync; refs: number }>();
   private listeners = new Set<Listener>();
@@ -36,7 +41,10 @@ export class Live {
   private refetch: ReturnType<typeof setTimeout> | null = null;
   private flushTimer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private qc: QueryClient) {
+  constructor(
+    private qc: QueryClient,
+    private me = "",
+  ) {
     this.socket = new ParleySocket({
       url: socketURL(),
       onReady: () => {
@@ -78,6 +86,11 @@ export class Live {
   };
   getVersion = () => this.version;
 
+  private settleUploads() {
+    for (const { sync } of this.syncs.values()) this.uploads.settle((id) => sync.timeline.hasClientMessage(id));
+    this.changed();
+  }
+
   private changed() {
     this.version++;
     for (const fn of this.subs) fn();
@@ -103,7 +116,10 @@ export class Live {
         outbox: this.outbox,
         send: (f) => this.socket.send(f),
         strictSeq: true,
-        onChange: () => this.changed(),
+        onChange: () => {
+          this.uploads.settle((id) => sync.timeline.hasClientMessage(id));
+          this.changed();
+        },
       });
       e = { sync, refs: 0 };
       this.syncs.set(conversationId, e);
@@ -136,10 +152,15 @@ export class Live {
     if (cid) this.syncs.get(cid)?.sync.handle(f);
     switch (f.type) {
       case "conversation": {
-        this.qc.setQueryData<Conversation>(["conversation", f.conversationId], (old) => (old ? { ...old, ...f.conversation } : old));
-        this.patch(f.conversationId, (c) => ({ ...c, ...f.conversation, unread: c.unread }));
+        // The frame leaves out what is empty: no assignee, not closed.
+        const next: Conversation = { ...f.conversation, assigneeId: f.conversation.assigneeId ?? null, closedAt: f.conversation.closedAt ?? null };
+        this.qc.setQueryData<Conversation>(["conversation", f.conversationId], (old) => (old ? { ...old, ...next } : old));
+        this.patch(f.conversationId, (c) => ({ ...c, ...next, unread: c.unread }));
+        this.move(next, f.change === "deleted");
         if (f.change === "created" && f.conversation.status === "waiting") this.announce(f.conversation);
         if (f.change === "deleted") this.qc.removeQueries({ queryKey: ["conversation", f.conversationId] });
+        if (f.change === "transferred" || f.change === "assigned" || f.change === "claimed" || f.change === "auto_assigned") void this.qc.invalidateQueries({ queryKey: ["transfers", f.conversationId] });
+        if (f.change === "rated" || f.change === "status") void this.qc.invalidateQueries({ queryKey: ["rating", f.conversationId] });
         this.scheduleRefetch();
         break;
       }
@@ -158,6 +179,38 @@ export class Live {
       }
     }
     for (const fn of this.listeners) fn(f);
+  }
+
+  /**
+   * Puts a changed conversation in the views it now belongs to and takes it
+   * out of the others, at once: the refetch that follows confirms it, but a
+   * transfer or an assignment shows without waiting for it.
+   */
+  private move(next: Conversation, gone: boolean) {
+    let known: Conversation | undefined;
+    for (const [, page] of this.qc.getQueriesData<ConversationPage>({ queryKey: ["conversations"] })) {
+      known = known ?? page?.conversations?.find((c) => c.id === next.id);
+    }
+    const open = next.status === "waiting" || next.status === "active";
+    const belongs: Record<View, boolean> = {
+      waiting: next.status === "waiting",
+      mine: open && !!this.me && next.assigneeId === this.me,
+      all: open,
+      closed: next.status === "closed",
+    };
+    for (const view of Object.keys(belongs) as View[]) {
+      this.qc.setQueryData<ConversationPage>(["conversations", view], (page) => {
+        if (!page) return page;
+        const has = page.conversations.some((c) => c.id === next.id);
+        const want = belongs[view] && !gone;
+        if (has === want) return page;
+        if (!want) return { ...page, conversations: page.conversations.filter((c) => c.id !== next.id), totalCount: Math.max(0, page.totalCount - 1) };
+        const row: Conversation = { ...known, ...next, assigneeId: next.assigneeId ?? null, unread: known?.unread ?? 0 };
+        const at = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
+        const conversations = [row, ...page.conversations].sort((a, b) => at(b).localeCompare(at(a)));
+        return { ...page, conversations, totalCount: page.totalCount + 1 };
+      });
+    }
   }
 
   /** Applies a change to the conversation wherever a cached list holds it. */
@@ -197,7 +250,8 @@ const Ctx = createContext<Live | null>(null);
 
 export function LiveProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
-  const [live] = useState(() => new Live(qc));
+  const { user } = useSession();
+  const [live] = useState(() => new Live(qc, user.id));
   useEffect(() => {
     live.start();
     return () => live.stop();

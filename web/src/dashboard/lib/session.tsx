@@ -10,6 +10,7 @@ let csrfToken: string | null = null;
 export function setCsrf(t: string | null) {
   csrfToken = t;
 }
+export const csrf = () => csrfToken;
 
 let onUnauthorized: () => void = () => {};
 export const api: Api = makeApi({ csrf: () => csrfToken, onUnauthorized: () => onUnauthorized() });
@@ -19,7 +20,19 @@ export interface Session {
   can: (what: Capability) => boolean;
 }
 
-export type Capability = "seeAll" | "assign" | "transferAny" | "manageUsers" | "readSettings" | "editSettings" | "delete";
+export type Capability =
+  | "seeAll"
+  | "assign"
+  | "transferAny"
+  | "forceTransfer"
+  | "sharedReplies"
+  | "editSops"
+  | "reports"
+  | "export"
+  | "manageUsers"
+  | "readSettings"
+  | "editSettings"
+  | "delete";
 
 const rank: Record<Role, number> = { agent: 0, senior_agent: 1, team_lead: 2, admin: 3 };
 // Mirrors docs/roles.md; the server decides, this only hides what would be refused.
@@ -27,6 +40,11 @@ const needs: Record<Capability, Role> = {
   seeAll: "senior_agent",
   transferAny: "senior_agent",
   assign: "team_lead",
+  forceTransfer: "team_lead",
+  sharedReplies: "team_lead",
+  editSops: "team_lead",
+  reports: "team_lead",
+  export: "team_lead",
   readSettings: "team_lead",
   editSettings: "admin",
   manageUsers: "admin",

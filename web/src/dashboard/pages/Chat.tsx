@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from "react";
 import { Link } from "wouter";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { ApiError } from "../../shared/api";
@@ -12,15 +12,14 @@ import { useLive } from "../lib/live";
 import { customerLabel, useConversation, useCustomer, useUsers } from "../lib/queries";
 import { Button } from "../components/ui/button";
 import { Badge } from "../components/ui/badge";
-import { Dialog } from "../components/ui/dialog";
-import { Label, Select, Textarea } from "../components/ui/input";
 import { Menu, MenuContent, MenuItem, MenuLabel, MenuSeparator, MenuTrigger } from "../components/ui/menu";
-import { Switch } from "../components/ui/switch";
 import { cn } from "../components/ui/cn";
-import { CustomerPanel } from "./CustomerPanel";
+import { LockIcon } from "../components/icons";
+import { SidePanel } from "./SidePanel";
+import { TransferDialog } from "./TransferDialog";
+import { AttachmentList, PendingUploadRow } from "./Attachments";
+import { Composer } from "./Composer";
 
-const TYPING_REPEAT = 3_000;
-const TYPING_IDLE = 5_000;
 const TYPING_EXPIRE = 6_000;
 const lang = navigator.language || "en";
 
@@ -29,6 +28,8 @@ export function ChatView({ id }: { id: string }) {
   const conv = useConversation(id);
   const [sync] = useState(() => live.open(id));
   const [history, setHistory] = useState<"loading" | "done" | "error">("loading");
+  const [dropping, setDropping] = useState(false);
+  const { user } = useSession();
   const c = conv.data;
 
   useEffect(() => {
@@ -86,14 +87,38 @@ export function ChatView({ id }: { id: string }) {
   }
   if (!c) return <p className="p-6 text-muted">Loading…</p>;
 
+  // Files dropped on the conversation are sent, when the agent may reply.
+  const canSend = c.status !== "closed" && (c.assigneeId === user.id || !c.assigneeId);
+  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes("Files");
+
   return (
     <div className="flex h-full">
-      <section aria-label="Conversation" className="flex min-w-0 flex-1 flex-col bg-bg">
+      <section
+        aria-label="Conversation"
+        className="relative flex min-w-0 flex-1 flex-col bg-bg"
+        onDragOver={(e) => {
+          if (!canSend || !hasFiles(e)) return;
+          e.preventDefault();
+          setDropping(true);
+        }}
+        onDragLeave={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+        }}
+        onDrop={(e) => {
+          setDropping(false);
+          if (!canSend || !e.dataTransfer.files.length) return;
+          e.preventDefault();
+          for (const f of Array.from(e.dataTransfer.files)) void live.uploads.add(c.id, f);
+        }}
+      >
+        {dropping && (
+          <div className="pointer-events-none absolute inset-3 z-30 flex items-center justify-center rounded-xl border-2 border-dashed border-accent bg-panel/90 text-sm font-medium">Drop the files to send them to the customer</div>
+        )}
         <ChatHeader c={c} />
         <Timeline id={id} sync={sync} history={history} />
         <Composer c={c} sync={sync} />
       </section>
-      <CustomerPanel c={c} />
+      <SidePanel c={c} />
     </div>
   );
 }
@@ -112,6 +137,7 @@ function ChatHeader({ c }: { c: Conversation }) {
   const [transfer, setTransfer] = useState(false);
   const assignee = users.data?.users.find((u) => u.id === c.assigneeId);
   const mine = c.assigneeId === user.id;
+  const email = customer.data?.email || c.customerEmail;
 
   const act = useMutation({
     mutationFn: async (a: { path: string; method?: string; body?: unknown }) => api<Conversation>(a.method ?? "POST", `/api/conversations/${c.id}${a.path}`, a.body ?? {}),
@@ -132,8 +158,15 @@ function ChatHeader({ c }: { c: Conversation }) {
           ← Inbox
         </Link>
         <h2 className="truncate font-semibold">{customerLabel(customer.data, c.customerId)}</h2>
+        {email && (
+          <a href={`mailto:${email}`} className="truncate text-sm text-accent underline" title="Write to the customer">
+            {email}
+          </a>
+        )}
         {statusBadge(c)}
-        <span className="text-sm text-muted">{assignee ? (mine ? "Assigned to you" : `Assigned to ${assignee.name || assignee.email}`) : c.assigneeId ? "Assigned" : "Unassigned"}</span>
+        <span className="text-sm text-muted" data-testid="assignee">
+          {assignee ? (mine ? "Assigned to you" : `Assigned to ${assignee.name || assignee.email}`) : c.assigneeId ? "Assigned" : "Unassigned"}
+        </span>
         <div className="ml-auto flex flex-wrap gap-1.5">
           {c.status === "waiting" && !c.assigneeId && (
             <Button size="sm" variant="primary" disabled={busy} onClick={() => act.mutate({ path: "/claim" })}>
@@ -168,6 +201,7 @@ function ChatHeader({ c }: { c: Conversation }) {
               Transfer…
             </Button>
           )}
+          {can("export") && <ExportMenu id={c.id} />}
           {c.status !== "closed" && canStatus && (
             <Button size="sm" variant="danger" disabled={busy} onClick={() => act.mutate({ path: "", method: "PATCH", body: { status: "closed" } })}>
               Close
@@ -190,6 +224,41 @@ function ChatHeader({ c }: { c: Conversation }) {
   );
 }
 
+/** The transcript as a file: the browser downloads it with the session cookie. */
+function ExportMenu({ id }: { id: string }) {
+  return (
+    <Menu>
+      <MenuTrigger asChild>
+        <Button size="sm">Export…</Button>
+      </MenuTrigger>
+      <MenuContent label="Export">
+        <MenuLabel>Download the transcript</MenuLabel>
+        {(
+          [
+            ["pdf", "PDF (to read or print)"],
+            ["csv", "CSV (for a spreadsheet)"],
+            ["json", "JSON (for a program)"],
+          ] as const
+        ).map(([f, label]) => (
+          <MenuItem
+            key={f}
+            onSelect={() => {
+              const a = document.createElement("a");
+              a.href = `/api/conversations/${id}/export?format=${f}`;
+              a.download = "";
+              document.body.appendChild(a);
+              a.click();
+              a.remove();
+            }}
+          >
+            {label}
+          </MenuItem>
+        ))}
+      </MenuContent>
+    </Menu>
+  );
+}
+
 function AgentName({ u }: { u: User }) {
   const dot = u.availability === "online" ? "bg-emerald-500" : u.availability === "away" ? "bg-amber-500" : "bg-slate-400";
   return (
@@ -201,57 +270,6 @@ function AgentName({ u }: { u: User }) {
   );
 }
 
-function TransferDialog({ open, onOpenChange, c, users, onDone }: { open: boolean; onOpenChange: (v: boolean) => void; c: Conversation; users: User[]; onDone: (c: Conversation) => void }) {
-  const [to, setTo] = useState("");
-  const [reason, setReason] = useState("");
-  const [error, setError] = useState("");
-  const qc = useQueryClient();
-  const choices = users.filter((u) => !u.disabled && u.id !== c.assigneeId);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    try {
-      const next = await api<Conversation>("POST", `/api/conversations/${c.id}/transfer`, { toAgentId: to, reason });
-      onDone(next);
-      void qc.invalidateQueries({ queryKey: ["conversations"] });
-      onOpenChange(false);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : "The transfer failed.");
-    }
-  };
-  return (
-    <Dialog open={open} onOpenChange={onOpenChange} title="Transfer the conversation" description="The other agent takes it over; the customer sees a short note.">
-      <form onSubmit={submit} className="space-y-3">
-        <div>
-          <Label htmlFor="transfer-to">To</Label>
-          <Select id="transfer-to" value={to} onChange={(e) => setTo(e.target.value)} required>
-            <option value="">Choose an agent</option>
-            {choices.map((u) => (
-              <option key={u.id} value={u.id}>
-                {(u.name || u.email) + " (" + u.availability + ")"}
-              </option>
-            ))}
-          </Select>
-        </div>
-        <div>
-          <Label htmlFor="transfer-reason">Reason (optional)</Label>
-          <Textarea id="transfer-reason" rows={2} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
-        </div>
-        {error && (
-          <p role="alert" className="text-sm text-danger">
-            {error}
-          </p>
-        )}
-        <div className="flex justify-end gap-2">
-          <Button onClick={() => onOpenChange(false)}>Cancel</Button>
-          <Button type="submit" variant="primary" disabled={!to}>
-            Transfer
-          </Button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
 function Timeline({ id, sync, history }: { id: string; sync: ConversationSync; history: "loading" | "done" | "error" }) {
   const live = useLive();
   const { user } = useSession();
@@ -260,6 +278,7 @@ function Timeline({ id, sync, history }: { id: string; sync: ConversationSync; h
   const customer = useCustomer(useConversation(id).data?.customerId);
   const msgs = sync.timeline.messages;
   const pending = sync.pending();
+  const uploads = live.uploads.pending(id, (x) => sync.timeline.hasClientMessage(x));
   const [typing, setTyping] = useState<string | null>(null);
   const [older, setOlder] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
@@ -289,7 +308,7 @@ function Timeline({ id, sync, history }: { id: string; sync: ConversationSync; h
   useLayoutEffect(() => {
     const el = ref.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [msgs.length, pending.length, typing]);
+  }, [msgs.length, pending.length, uploads.length, typing]);
 
   const loadOlder = async () => {
     setOlder(true);
@@ -303,7 +322,11 @@ function Timeline({ id, sync, history }: { id: string; sync: ConversationSync; h
   };
 
   const who = (m: Message) =>
-    m.senderType === "customer" ? customerLabel(customer.data, m.senderId ?? "") : m.senderId === user.id ? "You" : (m.senderId && names.get(m.senderId)) || "Agent";
+    m.senderType === "customer"
+      ? customerLabel(customer.data, m.senderId ?? "")
+      : m.senderId === user.id
+        ? "You"
+        : m.senderName || (m.senderId && names.get(m.senderId)) || "Agent";
 
   return (
     <div
@@ -328,13 +351,21 @@ function Timeline({ id, sync, history }: { id: string; sync: ConversationSync; h
           <Row key={m.seq} m={m} prev={msgs[i - 1]} who={who(m)} own={m.senderId === user.id} />
         ))}
       </ol>
-      {pending.length > 0 && (
+      {pending.length + uploads.length > 0 && (
         <ol className="mt-1 space-y-1" aria-label="Not sent yet">
           {pending.map((e) => (
-            <PendingRow key={e.clientMessageId} e={e} onRetry={() => {
-              live.outbox.retry(e.clientMessageId);
-              sync.flush(true);
-            }} onDiscard={() => live.outbox.remove(e.clientMessageId)} />
+            <PendingRow
+              key={e.clientMessageId}
+              e={e}
+              onRetry={() => {
+                live.outbox.retry(e.clientMessageId);
+                sync.flush(true);
+              }}
+              onDiscard={() => live.outbox.remove(e.clientMessageId)}
+            />
+          ))}
+          {uploads.map((u) => (
+            <PendingUploadRow key={u.clientMessageId} u={u} onRetry={() => live.uploads.retry(u.clientMessageId)} onRemove={() => live.uploads.remove(u.clientMessageId)} />
           ))}
         </ol>
       )}
@@ -351,7 +382,9 @@ function Row({ m, prev, who, own }: { m: Message; prev?: Message; who: string; o
   const d = new Date(m.createdAt);
   const sep = !prev || !sameDay(new Date(prev.createdAt), d);
   const right = m.senderType === "agent";
-  const showWho = !prev || prev.senderId !== m.senderId || prev.kind !== m.kind || sep;
+  const note = m.kind === "note";
+  const showWho = !prev || prev.senderId !== m.senderId || prev.kind !== m.kind || sep || note;
+  const onDark = !note && right && own;
   return (
     <>
       {sep && (
@@ -362,24 +395,36 @@ function Row({ m, prev, who, own }: { m: Message; prev?: Message; who: string; o
         </li>
       )}
       {m.senderType === "system" || m.kind === "system" ? (
-        <li className="my-2 text-center text-xs text-muted" data-seq={m.seq}>
+        <li className="my-2 text-center text-xs text-muted" data-seq={m.seq} data-kind="system">
           <MessageText text={m.content} /> · <time dateTime={m.createdAt}>{timeLabel(d, lang)}</time>
         </li>
       ) : (
-        <li className={cn("flex flex-col", right ? "items-end" : "items-start")} data-seq={m.seq}>
+        <li className={cn("flex flex-col", right ? "items-end" : "items-start")} data-seq={m.seq} data-kind={m.kind}>
           {showWho && (
-            <span className="mt-1 mb-0.5 px-1 text-xs text-muted">
+            <span className={cn("mt-1 mb-0.5 px-1 text-xs", note ? "font-medium text-amber-800 dark:text-amber-300" : "text-muted")}>
+              {note && <LockIcon />}
               {who}
-              {m.kind === "note" && " · private note"}
+              {note && " · private note, the customer does not see it"}
             </span>
           )}
           <div
             className={cn(
               "max-w-[75%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap",
-              m.kind === "note" ? "border border-amber-300 bg-note text-fg" : right ? (own ? "bg-accent text-accent-fg" : "bg-raised text-fg") : "border border-line bg-panel text-fg",
+              note
+                ? "rounded-tr-sm border-2 border-dashed border-amber-400 bg-note text-fg"
+                : right
+                  ? own
+                    ? "bg-accent text-accent-fg"
+                    : "bg-raised text-fg"
+                  : "border border-line bg-panel text-fg",
             )}
           >
-            {m.kind === "note" && <span className="sr-only">Private note: </span>}
+            {note && <span className="sr-only">Private note: </span>}
+            {m.attachments && m.attachments.length > 0 && (
+              <span className={cn("block", m.content && "mb-1")}>
+                <AttachmentList items={m.attachments} onDark={onDark} />
+              </span>
+            )}
             <MessageText text={m.content} />
           </div>
           <time dateTime={m.createdAt} className="px-1 text-[11px] text-muted">
@@ -394,7 +439,7 @@ function Row({ m, prev, who, own }: { m: Message; prev?: Message; who: string; o
 function PendingRow({ e, onRetry, onDiscard }: { e: OutboxEntry; onRetry: () => void; onDiscard: () => void }) {
   return (
     <li className="flex flex-col items-end" data-pending="true">
-      <div className={cn("max-w-[75%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap opacity-70", e.note ? "border border-amber-300 bg-note" : "bg-accent text-accent-fg")}>
+      <div className={cn("max-w-[75%] rounded-2xl px-3 py-2 text-sm break-words whitespace-pre-wrap opacity-70", e.note ? "border-2 border-dashed border-amber-400 bg-note" : "bg-accent text-accent-fg")}>
         <MessageText text={e.content} />
       </div>
       <span className="px-1 text-[11px] text-muted">
@@ -415,99 +460,5 @@ function PendingRow({ e, onRetry, onDiscard }: { e: OutboxEntry; onRetry: () => 
         )}
       </span>
     </li>
-  );
-}
-
-function Composer({ c, sync }: { c: Conversation; sync: ConversationSync }) {
-  const live = useLive();
-  const { user } = useSession();
-  const [text, setText] = useState("");
-  const [noteOn, setNote] = useState(false);
-  const typingAt = useRef(0);
-  const idle = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const ref = useRef<HTMLTextAreaElement>(null);
-  const canReply = c.assigneeId === user.id || !c.assigneeId;
-  const note = noteOn || !canReply;
-  const disabled = c.status === "closed";
-
-  const stopTyping = () => {
-    clearTimeout(idle.current);
-    if (!typingAt.current) return;
-    typingAt.current = 0;
-    live.send({ type: "typing", conversationId: c.id, state: "stop", note: note || undefined });
-  };
-  useEffect(() => stopTyping, []); // eslint-disable-line react-hooks/exhaustive-deps
-
-  const onText = (v: string) => {
-    setText(v);
-    if (!v.trim()) return stopTyping();
-    const now = Date.now();
-    if (now - typingAt.current > TYPING_REPEAT) {
-      typingAt.current = now;
-      live.send({ type: "typing", conversationId: c.id, state: "start", note: note || undefined });
-    }
-    clearTimeout(idle.current);
-    idle.current = setTimeout(stopTyping, TYPING_IDLE);
-  };
-
-  const submit = () => {
-    const v = text.trim();
-    if (!v || disabled) return;
-    stopTyping();
-    sync.post(v, note);
-    setText("");
-    ref.current?.focus();
-  };
-
-  useLayoutEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    el.style.height = "auto";
-    el.style.height = Math.min(el.scrollHeight, 160) + "px";
-  }, [text]);
-
-  return (
-    <form
-      className={cn("border-t border-line p-3", note ? "bg-note/50" : "bg-panel")}
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <div className="mb-2 flex items-center gap-2 text-sm">
-        <Switch id="note-toggle" checked={note} disabled={!canReply} onCheckedChange={setNote} label="Private note" />
-        <label htmlFor="note-toggle" className="text-muted">
-          Private note {note && "(only your team sees it)"}
-        </label>
-        {!canReply && c.status !== "closed" && <span className="ml-auto text-xs text-muted">Someone else has this chat: you can add notes.</span>}
-        {c.status === "closed" && <span className="ml-auto text-xs text-muted">This conversation is closed. Reopen it to reply.</span>}
-      </div>
-      <div className="flex items-end gap-2">
-        <label htmlFor="composer" className="sr-only">
-          {note ? "Write a private note" : "Write a reply"}
-        </label>
-        <Textarea
-          id="composer"
-          ref={ref}
-          rows={1}
-          value={text}
-          disabled={disabled}
-          maxLength={10000}
-          placeholder={note ? "Write a private note…" : "Write a reply… (Enter sends, Shift+Enter for a new line)"}
-          onChange={(e) => onText(e.target.value)}
-          onBlur={stopTyping}
-          onKeyDown={(e) => {
-            if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
-              e.preventDefault();
-              submit();
-            }
-          }}
-          className="max-h-40 min-h-10 flex-1 resize-none"
-        />
-        <Button type="submit" variant="primary" disabled={disabled || !text.trim()}>
-          {note ? "Add note" : "Send"}
-        </Button>
-      </div>
-    </form>
   );
 }

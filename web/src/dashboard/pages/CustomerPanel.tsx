@@ -1,7 +1,6 @@
 import type { ReactNode } from "react";
 import { Link } from "wouter";
 import { useQuery } from "@tanstack/react-query";
-import { ApiError } from "../../shared/api";
 import { age } from "../../shared/format";
 import type { Conversation, ConversationPage, Customer } from "../../shared/types";
 import { api } from "../lib/session";
@@ -34,21 +33,13 @@ export function CustomerPanel({ c }: { c: Conversation }) {
   const q = useCustomer(c.customerId);
   const earlier = useQuery({
     queryKey: ["conversations", "customer", c.customerId],
-    queryFn: async () => {
-      try {
-        return await api<ConversationPage>("GET", `/api/conversations?customer=${encodeURIComponent(c.customerId)}&limit=20`);
-      } catch (e) {
-        // A server without the customer filter refuses the parameter.
-        if (e instanceof ApiError && (e.status === 400 || e.status === 404)) return null;
-        throw e;
-      }
-    },
+    queryFn: () => api<ConversationPage>("GET", `/api/conversations?customer=${encodeURIComponent(c.customerId)}&limit=20`),
     staleTime: 30_000,
   });
   const cu = q.data;
   const others = (earlier.data?.conversations ?? []).filter((x) => x.id !== c.id);
   return (
-    <aside aria-label="Customer" className="hidden w-72 shrink-0 overflow-y-auto border-l border-line bg-panel p-4 lg:block">
+    <div>
       <h2 className="font-semibold">Customer</h2>
       {q.isPending ? (
         <p className="mt-2 text-sm text-muted">Loading…</p>
@@ -79,10 +70,10 @@ export function CustomerPanel({ c }: { c: Conversation }) {
         </dl>
       )}
       <h3 className="mt-5 text-sm font-semibold">Earlier conversations</h3>
-      {earlier.data === null ? (
-        <p className="mt-1 text-sm text-muted">Not available on this server.</p>
-      ) : earlier.isPending ? (
+      {earlier.isPending ? (
         <p className="mt-1 text-sm text-muted">Loading…</p>
+      ) : earlier.isError ? (
+        <p className="mt-1 text-sm text-danger">Could not load them.</p>
       ) : others.length === 0 ? (
         <p className="mt-1 text-sm text-muted">None.</p>
       ) : (
@@ -99,6 +90,6 @@ export function CustomerPanel({ c }: { c: Conversation }) {
           ))}
         </ul>
       )}
-    </aside>
+    </div>
   );
 }

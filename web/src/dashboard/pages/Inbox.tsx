@@ -4,7 +4,7 @@ import * as Tabs from "@radix-ui/react-tabs";
 import type { Conversation } from "../../shared/types";
 import { age } from "../../shared/format";
 import { useSession } from "../lib/session";
-import { customerLabel, useConversations, useCustomer, type View } from "../lib/queries";
+import { useConversations, type View } from "../lib/queries";
 import { Badge } from "../components/ui/badge";
 import { cn } from "../components/ui/cn";
 import { ChatView } from "./Chat";
@@ -90,8 +90,8 @@ function List({ items, loading, error, selected, view }: { items?: Conversation[
 }
 
 function Item({ c, selected }: { c: Conversation; selected: boolean }) {
-  const customer = useCustomer(c.customerId);
-  const name = customerLabel(customer.data, c.customerId);
+  const email = c.customerEmail ?? "";
+  const name = c.customerName || email || "Visitor " + c.customerId.slice(0, 4);
   const unread = c.unread ?? 0;
   const [, tick] = useState(0);
   useEffect(() => {
@@ -109,6 +109,12 @@ function Item({ c, selected }: { c: Conversation; selected: boolean }) {
       >
         <div className="flex items-center gap-2">
           <span className={cn("truncate text-sm", unread > 0 ? "font-semibold" : "font-medium")}>{name}</span>
+          {email && (
+            <span className="shrink-0 text-xs text-muted" title={`Left an email: ${email}`} data-testid="left-email">
+              <span aria-hidden="true">✉</span>
+              <span className="sr-only">left an email address, {email}</span>
+            </span>
+          )}
           <time dateTime={when} className="ml-auto shrink-0 text-xs text-muted" title={new Date(when).toLocaleString()}>
             {age(when)}
           </time>

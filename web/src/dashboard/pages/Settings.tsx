@@ -1,23 +1,13 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, isMissingEndpoint } from "../../shared/api";
+import { ApiError } from "../../shared/api";
 import { DAYS } from "../../shared/hours";
-import { defaultWidgetConfig, type BusinessHours, type Settings } from "../../shared/types";
+import type { BusinessHours, Settings } from "../../shared/types";
 import { api, useSession } from "../lib/session";
 import { Button } from "../components/ui/button";
 import { Input, Label, Select, Textarea } from "../components/ui/input";
 
 const dayNames: Record<(typeof DAYS)[number], string> = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
-
-/** The snippet a site pastes, when the server does not give one. */
-export function snippetFor(origin: string) {
-  return `<script async src="${origin}/widget.js"></script>`;
-}
-
-function defaults(): Settings {
-  const { title, greeting, color, position, preChatForm } = defaultWidgetConfig;
-  return { widget: { title, greeting, color, position, preChatForm }, allowedOrigins: [], businessHours: null, offlineMessage: "", snippet: snippetFor(location.origin) };
-}
 
 export function SettingsPage() {
   const { can } = useSession();
@@ -25,30 +15,22 @@ export function SettingsPage() {
   const qc = useQueryClient();
   const q = useQuery({
     queryKey: ["settings"],
-    queryFn: async () => {
-      try {
-        return { settings: await api<Settings>("GET", "/api/settings"), missing: false };
-      } catch (e) {
-        if (isMissingEndpoint(e)) return { settings: defaults(), missing: true };
-        throw e;
-      }
-    },
+    queryFn: () => api<Settings>("GET", "/api/settings"),
   });
   const [s, setS] = useState<Settings | null>(null);
   const [origins, setOrigins] = useState("");
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   useEffect(() => {
     if (q.data) {
-      setS(q.data.settings);
-      setOrigins(q.data.settings.allowedOrigins.join("\n"));
+      setS(q.data);
+      setOrigins(q.data.allowedOrigins.join("\n"));
     }
   }, [q.data]);
 
   if (!can("readSettings")) return <p className="p-6">Team leads and admins see the settings.</p>;
   if (q.isError) return <p className="p-6 text-danger">Could not load the settings.</p>;
   if (!s) return <p className="p-6 text-muted">Loading…</p>;
-  const missing = q.data?.missing;
-  const ro = !editable || missing;
+  const ro = !editable;
 
   const setWidget = (k: keyof Settings["widget"], v: string) => setS({ ...s, widget: { ...s.widget, [k]: v } });
   const hours = s.businessHours;
@@ -65,7 +47,7 @@ export function SettingsPage() {
     };
     try {
       const next = await api<Settings>("PATCH", "/api/settings", body);
-      qc.setQueryData(["settings"], { settings: next, missing: false });
+      qc.setQueryData(["settings"], next);
       setMsg({ ok: true, text: "Saved." });
     } catch (err) {
       setMsg({ ok: false, text: err instanceof ApiError ? err.message : "Not saved." });
@@ -76,8 +58,7 @@ export function SettingsPage() {
     <div className="h-full overflow-y-auto">
       <form onSubmit={save} className="mx-auto max-w-3xl space-y-6 p-4">
         <h1 className="text-xl font-semibold">Settings</h1>
-        {missing && <p className="rounded-md border border-line bg-raised p-3 text-sm">This server does not store widget settings yet: the widget uses the defaults shown here.</p>}
-        {!editable && !missing && <p className="text-sm text-muted">Only admins can change these settings.</p>}
+        {!editable && <p className="text-sm text-muted">Only admins can change these settings.</p>}
 
         <section className="rounded-lg border border-line bg-panel p-4" aria-labelledby="s-snippet">
           <h2 id="s-snippet" className="font-semibold">
@@ -86,9 +67,9 @@ export function SettingsPage() {
           <p className="mt-1 text-sm text-muted">Paste this line before the closing &lt;/body&gt; tag of every page that shows the chat.</p>
           <div className="mt-2 flex gap-2">
             <code className="block flex-1 overflow-x-auto rounded bg-raised p-2 text-xs whitespace-pre" data-testid="snippet">
-              {s.snippet || snippetFor(location.origin)}
+              {s.snippet}
             </code>
-            <Button onClick={() => void navigator.clipboard?.writeText(s.snippet || snippetFor(location.origin))}>Copy</Button>
+            <Button onClick={() => void navigator.clipboard?.writeText(s.snippet)}>Copy</Button>
           </div>
         </section>
 

@@ -34,6 +34,9 @@ export function Shell({ children }: { children: ReactNode }) {
 
   const nav = [
     { to: "/", label: "Inbox", show: true, active: loc === "/" || loc.startsWith("/chat") },
+    { to: "/search", label: "Search", show: true, active: loc.startsWith("/search") },
+    { to: "/quick-replies", label: "Quick replies", show: true, active: loc === "/quick-replies" },
+    { to: "/reports", label: "Reports", show: can("reports"), active: loc === "/reports" },
     { to: "/users", label: "Users", show: can("manageUsers"), active: loc === "/users" },
     { to: "/settings", label: "Settings", show: can("readSettings"), active: loc === "/settings" },
   ];

@@ -1,0 +1,30 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/parleychat/parley"
+)
+
+// UserNames returns the names of the users among ids, in one query.
+func (s *Store) UserNames(ctx context.Context, ids []string) (map[string]string, error) {
+	const op = "postgres.UserNames"
+	keep, err := parley.UserNameIDs(ids)
+	if err != nil || len(keep) == 0 {
+		return map[string]string{}, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id::text, name FROM users WHERE id = ANY($1::uuid[])`, keep)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	defer rows.Close()
+	out := make(map[string]string, len(keep))
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, translate(op, err)
+		}
+		out[id] = name
+	}
+	return out, translate(op, rows.Err())
+}
