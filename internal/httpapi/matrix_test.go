@@ -162,7 +162,7 @@ var builders = map[string]builder{
 	}},
 	"GET /api/users": {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/users", nil) }},
 	"POST /api/users": {build: func(e *env, fx *fixture, a string, id ids) call {
-		return jsonCall("/api/users", map[string]any{"email": "new-" + parley.NewID()[:8] + "@example.com", "name": "New", "password": password, "role": "agent"})
+		return jsonCall("/api/users", map[string]any{"email": "new-" + parley.NewID()[28:] + "@example.com", "name": "New", "password": password, "role": "agent"})
 	}},
 	"GET /api/users/{id}": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/users/"+id.user, nil) }},
 	"PATCH /api/users/{id}": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {

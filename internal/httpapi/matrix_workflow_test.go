@@ -37,7 +37,7 @@ func (e *env) sop(title string) *parley.SOPDocument {
 // quickReply stores a reply: owner "" is shared.
 func (e *env) quickReply(owner string) *parley.QuickReply {
 	e.t.Helper()
-	q := &parley.QuickReply{OwnerID: owner, Shortcut: "qr-" + parley.NewID()[:8], Text: "Hello {{customer.name}}"}
+	q := &parley.QuickReply{OwnerID: owner, Shortcut: "qr-" + parley.NewID()[28:], Text: "Hello {{customer.name}}"}
 	if err := e.store.CreateQuickReply(context.Background(), q); err != nil {
 		e.t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ var workflowBuilders = map[string]builder{
 	}},
 	"GET /api/quick-replies": {build: func(e *env, fx *fixture, a string, id ids) call { return jsonCall("/api/quick-replies", nil) }},
 	"POST /api/quick-replies": {build: func(e *env, fx *fixture, a string, id ids) call {
-		return jsonCall("/api/quick-replies", map[string]any{"shortcut": "hi-" + parley.NewID()[:8], "text": "Hi {{customer.name}}!"})
+		return jsonCall("/api/quick-replies", map[string]any{"shortcut": "hi-" + parley.NewID()[28:], "text": "Hi {{customer.name}}!"})
 	}},
 	"PATCH /api/quick-replies/{id}": {sided: true, build: func(e *env, fx *fixture, a string, id ids) call {
 		return jsonCall("/api/quick-replies/"+e.quickReplyFor(fx, id), map[string]string{"text": "Changed"})

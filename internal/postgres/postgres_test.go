@@ -40,7 +40,7 @@ func hash(s string) string {
 func mkUser(t testing.TB, s *Store) *parley.User {
 	t.Helper()
 	id := parley.NewID()
-	u := &parley.User{Email: id + "@example.com", Name: "Agent " + id[:8], PasswordHash: "x",
+	u := &parley.User{Email: id + "@example.com", Name: "Agent " + id[28:], PasswordHash: "x",
 		Role: parley.RoleAgent, Availability: parley.Online}
 	must(t, s.CreateUser(t.Context(), u), "CreateUser")
 	return u

@@ -238,17 +238,21 @@ func (a *appendStmts) all() []*sql.Stmt {
 }
 
 const (
-	findClientSQL = `SELECT id FROM messages
-		WHERE conversation_id = ? AND sender_id IS ? AND client_msg_id = ?`
-	// bump takes the next seq. In SET, columns on the right hold their old
-	// values, so last_seq + 1 is the new seq throughout.
+	// findSQL reads the conversation's last seq and, when the append has a
+	// client id, the message already appended with it (NULL if none). Appends
+	// are serialized on the one writer connection, so nothing writes the row
+	// between this read and bump.
+	findSQL = `SELECT last_seq, CASE WHEN ?3 IS NULL THEN NULL ELSE (SELECT id FROM messages
+		WHERE conversation_id = ?1 AND sender_id IS ?2 AND client_msg_id = ?3) END
+		FROM conversations WHERE id = ?1`
+	// bump sets the new seq (?1); a plain UPDATE, as RETURNING would make
+	// SQLite materialize its rows in a temporary table.
 	bumpSQL = `UPDATE conversations SET
-		last_seq = last_seq + 1,
-		last_customer_seq = CASE WHEN ?1 = 'customer' THEN last_seq + 1 ELSE last_customer_seq END,
-		last_message_preview = CASE WHEN ?2 = 'note' THEN last_message_preview ELSE ?3 END,
-		last_message_at = ?4, activity_at = ?4, updated_at = ?4
-		WHERE id = ?5
-		RETURNING last_seq`
+		last_seq = ?1,
+		last_customer_seq = CASE WHEN ?2 = 'customer' THEN ?1 ELSE last_customer_seq END,
+		last_message_preview = CASE WHEN ?3 = 'note' THEN last_message_preview ELSE ?4 END,
+		last_message_at = ?5, activity_at = ?5, updated_at = ?5
+		WHERE id = ?6`
 	insertMessageSQL = `INSERT INTO messages (id, conversation_id, seq, client_msg_id, sender_id, sender_type, kind,
 		content, created_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertAttachmentSQL = `INSERT INTO attachments (id, message_id, conversation_id, position, key, url, type,
@@ -276,7 +280,7 @@ func (s *Store) prepareAppendStmts(ctx context.Context) error {
 			dst **sql.Stmt
 			q   string
 		}{
-			{&a.findClient, findClientSQL},
+			{&a.findClient, findSQL},
 			{&a.bump, bumpSQL},
 			{&a.insert, insertMessageSQL},
 			{&a.attach, insertAttachmentSQL},
@@ -334,32 +338,29 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, m *parley.Message) (bo
 // here.
 func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch) (created, wrote bool, err error) {
 	const op = "sqlite.AppendMessage"
-	if m.ClientMsgID != "" {
-		var id string
-		err := st.findClient.QueryRowContext(ctx, m.ConversationID, nullString(m.SenderID), m.ClientMsgID).Scan(&id)
-		switch {
-		case err == nil:
-			stored, err := getMessage(ctx, st.tx, id)
-			if err != nil {
-				return false, false, translate(op, err)
-			}
-			*m = *stored
-			return false, false, nil
-		case err != sql.ErrNoRows:
+	var last int64
+	var dup sql.NullString
+	err = st.findClient.QueryRowContext(ctx, m.ConversationID, nullString(m.SenderID), nullString(m.ClientMsgID)).Scan(&last, &dup)
+	switch {
+	case err == sql.ErrNoRows:
+		return false, false, notFound(op, "conversation")
+	case err != nil:
+		return false, false, translate(op, err)
+	case dup.Valid:
+		stored, err := getMessage(ctx, st.tx, dup.String)
+		if err != nil {
 			return false, false, translate(op, err)
 		}
+		*m = *stored
+		return false, false, nil
 	}
 	meta, err := encodeMetadata(m.Metadata)
 	if err != nil {
 		return false, false, err
 	}
 	now := parley.Now()
-	var seq int64
-	err = st.bump.QueryRowContext(ctx, string(m.SenderType), string(m.Kind), m.Preview(), micros(now), m.ConversationID).Scan(&seq)
-	if err == sql.ErrNoRows {
-		return false, false, notFound(op, "conversation")
-	}
-	if err != nil {
+	seq := last + 1
+	if _, err := st.bump.ExecContext(ctx, seq, string(m.SenderType), string(m.Kind), m.Preview(), micros(now), m.ConversationID); err != nil {
 		return false, true, translate(op, err)
 	}
 	if m.ID == "" {

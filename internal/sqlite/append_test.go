@@ -12,7 +12,7 @@ import (
 
 func mustUser(t testing.TB, s *Store) *parley.User {
 	t.Helper()
-	n := parley.NewID()[:8]
+	n := parley.NewID()[28:]
 	u := &parley.User{Email: "a" + n + "@example.com", Name: "Agent " + n, PasswordHash: "x",
 		Role: parley.RoleAgent, Availability: parley.Online}
 	if err := s.CreateUser(t.Context(), u); err != nil {

@@ -247,7 +247,7 @@ func testSearchConversationID(t *testing.T, s parley.Store) {
 	c := mustConversation(t, s, parley.StatusActive, agent.ID)
 	mustAppend(t, s, textMessage(c.ID, parley.SenderCustomer, c.CustomerID, "hello"))
 	other := mustConversation(t, s, parley.StatusWaiting, "")
-	m := mustAppend(t, s, textMessage(other.ID, parley.SenderCustomer, other.CustomerID, "hello again, about "+c.ID[:8]))
+	m := mustAppend(t, s, textMessage(other.ID, parley.SenderCustomer, other.CustomerID, "hello again, about "+c.ID[24:]))
 	for _, text := range []string{c.ID, strings.ToUpper(c.ID), "  " + c.ID + " "} {
 		p := mustSearch(t, s, parley.SearchQuery{Text: text})
 		if len(p.Hits) != 1 || p.Hits[0].Field != parley.FieldConversationID || p.Hits[0].Conversation.ID != c.ID {
@@ -272,7 +272,7 @@ func testSearchConversationID(t *testing.T, s parley.Store) {
 		t.Errorf("an unknown id: %v", hitIDs(p))
 	}
 	// Part of an id is a word like any other.
-	wantHits(t, s, parley.SearchQuery{Text: c.ID[:8]}, m)
+	wantHits(t, s, parley.SearchQuery{Text: c.ID[24:]}, m)
 }
 
 func testSearchFilters(t *testing.T, s parley.Store) {

@@ -324,7 +324,7 @@ export class WidgetController {
     const c = this.conversation;
     if (!c) return false;
     try {
-      await download(`/api/conversations/${c.id}/export?format=pdf`, this.visitor?.token ?? null, `chat-${c.id.slice(0, 8)}.pdf`);
+      await download(`/api/conversations/${c.id}/export?format=pdf`, this.visitor?.token ?? null, `chat-${c.id.slice(-8)}.pdf`);
       return true;
     } catch {
       return false;

@@ -39,7 +39,7 @@ export function useUsers() {
 
 /** A short name for a customer: their name, email, or "Visitor 1a2b". */
 export function customerLabel(c: Customer | undefined, id: string): string {
-  return c?.name || c?.email || "Visitor " + id.slice(0, 4);
+  return c?.name || c?.email || "Visitor " + id.slice(-4);
 }
 
 export function useTransfers(id: string) {

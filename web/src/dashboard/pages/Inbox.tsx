@@ -91,7 +91,7 @@ function List({ items, loading, error, selected, view }: { items?: Conversation[
 
 function Item({ c, selected }: { c: Conversation; selected: boolean }) {
   const email = c.customerEmail ?? "";
-  const name = c.customerName || email || "Visitor " + c.customerId.slice(0, 4);
+  const name = c.customerName || email || "Visitor " + c.customerId.slice(-4);
   const unread = c.unread ?? 0;
   const [, tick] = useState(0);
   useEffect(() => {

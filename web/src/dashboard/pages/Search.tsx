@@ -158,7 +158,7 @@ export function SearchPage() {
 const fieldLabel: Record<SearchHit["field"], string> = { message: "message", customer: "customer", conversation_id: "conversation id" };
 
 function Hit({ h }: { h: SearchHit }) {
-  const who = h.customer.name || h.customer.email || "Visitor " + h.conversation.customerId.slice(0, 4);
+  const who = h.customer.name || h.customer.email || "Visitor " + h.conversation.customerId.slice(-4);
   const when = h.message?.createdAt ?? h.conversation.createdAt;
   return (
     <li>
