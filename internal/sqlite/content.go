@@ -65,7 +65,7 @@ func (s *Store) GetQuickReply(ctx context.Context, id string) (*parley.QuickRepl
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "quick reply")
 	}
-	q, err := scanQuickReply(s.reader.QueryRowContext(ctx, `SELECT `+quickReplyColumns+` FROM quick_replies WHERE id = ?`, id))
+	q, err := scanQuickReply(s.rq.QueryRowContext(ctx, `SELECT `+quickReplyColumns+` FROM quick_replies WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "quick reply")
 	}
@@ -76,7 +76,7 @@ func (s *Store) GetQuickReply(ctx context.Context, id string) (*parley.QuickRepl
 // user's own, ordered by shortcut then id.
 func (s *Store) ListQuickReplies(ctx context.Context, ownerID string) ([]*parley.QuickReply, error) {
 	const op = "sqlite.ListQuickReplies"
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+quickReplyColumns+` FROM quick_replies
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+quickReplyColumns+` FROM quick_replies
 		WHERE owner_id IS NULL OR owner_id = ? ORDER BY shortcut, id`, ownerID)
 	if err != nil {
 		return nil, translate(op, err)
@@ -223,7 +223,7 @@ func (s *Store) GetSOP(ctx context.Context, id string) (*parley.SOPDocument, err
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "document")
 	}
-	d, err := scanSOP(s.reader.QueryRowContext(ctx, `SELECT `+sopColumns+` FROM sop_documents WHERE id = ?`, id))
+	d, err := scanSOP(s.rq.QueryRowContext(ctx, `SELECT `+sopColumns+` FROM sop_documents WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "document")
 	}
@@ -233,7 +233,7 @@ func (s *Store) GetSOP(ctx context.Context, id string) (*parley.SOPDocument, err
 // ListSOPs returns every document, ordered by title then id.
 func (s *Store) ListSOPs(ctx context.Context) ([]*parley.SOPDocument, error) {
 	const op = "sqlite.ListSOPs"
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+sopColumns+` FROM sop_documents ORDER BY title, id`)
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+sopColumns+` FROM sop_documents ORDER BY title, id`)
 	if err != nil {
 		return nil, translate(op, err)
 	}

@@ -102,7 +102,7 @@ func (s *Store) GetConversation(ctx context.Context, id string) (*parley.Convers
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "conversation")
 	}
-	c, err := getConversation(ctx, s.reader, id)
+	c, err := getConversation(ctx, s.rq, id)
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "conversation")
 	}
@@ -116,7 +116,7 @@ func (s *Store) GetOpenConversation(ctx context.Context, customerID string) (*pa
 	if !parley.ValidID(customerID) {
 		return nil, notFound(op, "open conversation")
 	}
-	c, err := scanConversation(s.reader.QueryRowContext(ctx,
+	c, err := scanConversation(s.rq.QueryRowContext(ctx,
 		`SELECT `+conversationColumns+` FROM conversations WHERE customer_id = ? AND status <> 'closed'`, customerID))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "open conversation")
@@ -307,7 +307,7 @@ func (s *Store) ListParticipants(ctx context.Context, conversationID string) ([]
 	if !parley.ValidID(conversationID) {
 		return nil, nil
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+participantColumns+` FROM participants
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+participantColumns+` FROM participants
 		WHERE conversation_id = ? ORDER BY joined_at, user_type, user_id`, conversationID)
 	if err != nil {
 		return nil, translate(op, err)
@@ -420,7 +420,7 @@ func (s *Store) ListTransfers(ctx context.Context, conversationID string) ([]*pa
 	if !parley.ValidID(conversationID) {
 		return nil, nil
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+transferColumns+` FROM transfers
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+transferColumns+` FROM transfers
 		WHERE conversation_id = ? ORDER BY created_at, rowid`, conversationID)
 	if err != nil {
 		return nil, translate(op, err)

@@ -105,7 +105,7 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (*parley.Customer, e
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "customer")
 	}
-	c, err := scanCustomer(s.reader.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = ?`, id))
+	c, err := scanCustomer(s.rq.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "customer")
 	}
@@ -118,7 +118,7 @@ func (s *Store) GetCustomerByTokenHash(ctx context.Context, tokenHash string) (*
 	if tokenHash == "" {
 		return nil, notFound(op, "customer")
 	}
-	c, err := scanCustomer(s.reader.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE token_hash = ?`, tokenHash))
+	c, err := scanCustomer(s.rq.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE token_hash = ?`, tokenHash))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "customer")
 	}
@@ -196,7 +196,7 @@ func (s *Store) ListCustomers(ctx context.Context, f parley.CustomerFilter) (*pa
 	}
 	q += ` ORDER BY first_seen DESC, id DESC LIMIT ?`
 	args = append(args, limit+1)
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.rq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, translate(op, err)
 	}

@@ -48,7 +48,7 @@ func (s *Store) ExportConversations(ctx context.Context, f parley.ExportFilter, 
 		if s.isClosed() {
 			return closedError(op)
 		}
-		rows, err := s.reader.QueryContext(ctx, q, append(append([]any{afterAt, afterID}, args...), size)...)
+		rows, err := s.rq.QueryContext(ctx, q, append(append([]any{afterAt, afterID}, args...), size)...)
 		if err != nil {
 			return translate(op, err)
 		}

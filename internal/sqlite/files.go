@@ -17,7 +17,7 @@ func (s *Store) CustomerUploadBytes(ctx context.Context, customerID string) (int
 		return 0, nil
 	}
 	var n int64
-	err := s.reader.QueryRowContext(ctx, `SELECT coalesce(sum(a.size), 0)
+	err := s.rq.QueryRowContext(ctx, `SELECT coalesce(sum(a.size), 0)
 		FROM conversations c
 		JOIN attachments a ON a.conversation_id = c.id
 		JOIN messages m ON m.id = a.message_id
@@ -33,7 +33,7 @@ func (s *Store) GetThumbnail(ctx context.Context, attachmentID string) (*parley.
 	}
 	t := &parley.Thumbnail{}
 	var created int64
-	err := s.reader.QueryRowContext(ctx, `SELECT attachment_id, key, content_type, size, width, height, created_at
+	err := s.rq.QueryRowContext(ctx, `SELECT attachment_id, key, content_type, size, width, height, created_at
 		FROM thumbnails WHERE attachment_id = ?`, attachmentID).
 		Scan(&t.AttachmentID, &t.Key, &t.ContentType, &t.Size, &t.Width, &t.Height, &created)
 	if err == sql.ErrNoRows {
@@ -78,7 +78,7 @@ func (s *Store) ListBlobGarbage(ctx context.Context, limit int) ([]string, error
 	if limit < 1 || limit > maxGarbagePage {
 		return nil, parley.Errorf(parley.EINVALID, "limit must be between 1 and %d", maxGarbagePage)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT key FROM blob_garbage ORDER BY added_at, key LIMIT ?`, limit)
+	rows, err := s.rq.QueryContext(ctx, `SELECT key FROM blob_garbage ORDER BY added_at, key LIMIT ?`, limit)
 	if err != nil {
 		return nil, translate(op, err)
 	}

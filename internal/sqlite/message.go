@@ -91,7 +91,7 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*parley.Message, err
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "message")
 	}
-	m, err := getMessage(ctx, s.reader, id)
+	m, err := getMessage(ctx, s.rq, id)
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "message")
 	}
@@ -172,7 +172,7 @@ func (s *Store) GetAttachment(ctx context.Context, id string) (*parley.Attachmen
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "attachment")
 	}
-	a, err := scanAttachment(s.reader.QueryRowContext(ctx, `SELECT `+attachmentColumns+` FROM attachments WHERE id = ?`, id))
+	a, err := scanAttachment(s.rq.QueryRowContext(ctx, `SELECT `+attachmentColumns+` FROM attachments WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "attachment")
 	}

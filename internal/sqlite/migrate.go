@@ -124,7 +124,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, closedError(op)
 	}
 	var exists int
-	if err := s.reader.QueryRowContext(ctx,
+	if err := s.rq.QueryRowContext(ctx,
 		"SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'").Scan(&exists); err != nil {
 		return 0, translate(op, err)
 	}
@@ -132,7 +132,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	var v int
-	if err := s.reader.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&v); err != nil {
+	if err := s.rq.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&v); err != nil {
 		return 0, translate(op, err)
 	}
 	return v, nil

@@ -53,7 +53,7 @@ func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (*p
 	if tokenHash == "" {
 		return nil, notFound(op, "session")
 	}
-	se, err := scanSession(s.reader.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, tokenHash))
+	se, err := scanSession(s.rq.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, tokenHash))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "session")
 	}
@@ -164,7 +164,7 @@ func (s *Store) GetAPITokenByHash(ctx context.Context, tokenHash string) (*parle
 	if tokenHash == "" {
 		return nil, notFound(op, "API token")
 	}
-	t, err := scanAPIToken(s.reader.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`, tokenHash))
+	t, err := scanAPIToken(s.rq.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`, tokenHash))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "API token")
 	}
@@ -177,7 +177,7 @@ func (s *Store) GetAPIToken(ctx context.Context, id string) (*parley.APIToken, e
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "API token")
 	}
-	t, err := scanAPIToken(s.reader.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE id = ?`, id))
+	t, err := scanAPIToken(s.rq.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "API token")
 	}
@@ -196,7 +196,7 @@ func (s *Store) ListAPITokens(ctx context.Context, userID string) ([]*parley.API
 		q = `SELECT ` + apiTokenColumns + ` FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC`
 		args = append(args, userID)
 	}
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.rq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, translate(op, err)
 	}

@@ -88,7 +88,7 @@ func (s *Store) GetSettings(ctx context.Context) (*parley.Settings, error) {
 	if s.isClosed() {
 		return nil, closedError(op)
 	}
-	st, err := getSettings(ctx, s.reader)
+	st, err := getSettings(ctx, s.rq)
 	if err == sql.ErrNoRows {
 		return parley.DefaultSettings(), nil
 	}

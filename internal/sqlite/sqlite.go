@@ -41,8 +41,9 @@ type Options struct {
 // Store is parley.Store on one SQLite database file.
 type Store struct {
 	path   string
-	writer *sql.DB // exactly one connection; every write goes through it
-	reader *sql.DB // query_only connections
+	writer *sql.DB    // exactly one connection; every write goes through it
+	reader *sql.DB    // query_only connections
+	rq     *stmtCache // reads on reader, through prepared statements
 	// checkpointer copies the WAL back into the database file in the
 	// background (checkpoint.go).
 	checkpointer *sql.DB
@@ -183,6 +184,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		path:           path,
 		writer:         writer,
 		reader:         reader,
+		rq:             newStmtCache(reader),
 		checkpointer:   checkpointer,
 		log:            log,
 		appends:        make(chan *appendReq),
@@ -219,7 +221,7 @@ func (s *Store) Ping(ctx context.Context) error {
 		return closedError("sqlite.Ping")
 	}
 	var one int
-	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	if err := s.rq.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return translate("sqlite.Ping", err)
 	}
 	return nil
@@ -235,6 +237,7 @@ func (s *Store) Close() error {
 		for _, st := range s.stmts.all() {
 			st.Close()
 		}
+		s.rq.close()
 		cerr := s.checkpointer.Close()
 		rerr := s.reader.Close()
 		werr := s.writer.Close()

@@ -61,7 +61,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (*parley.User, error) {
 	if !parley.ValidID(id) {
 		return nil, notFound(op, "user")
 	}
-	u, err := scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.rq.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "user")
 	}
@@ -75,7 +75,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*parley.User,
 	if email == "" {
 		return nil, notFound(op, "user")
 	}
-	u, err := scanUser(s.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	u, err := scanUser(s.rq.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "user")
 	}
@@ -103,7 +103,7 @@ func (s *Store) ListUsers(ctx context.Context, f parley.UserFilter) ([]*parley.U
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY name, id`
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.rq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, translate(op, err)
 	}
@@ -122,7 +122,7 @@ func (s *Store) ListUsers(ctx context.Context, f parley.UserFilter) ([]*parley.U
 // CountUsers counts every user, disabled ones included.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	err := s.rq.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
 	return n, translate("sqlite.CountUsers", err)
 }
 

@@ -19,7 +19,7 @@ func (s *Store) UserNames(ctx context.Context, ids []string) (map[string]string,
 		args[i] = id
 	}
 	q := `SELECT id, name FROM users WHERE id IN (?` + strings.Repeat(",?", len(keep)-1) + `)`
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.rq.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, translate(op, err)
 	}

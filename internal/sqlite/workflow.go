@@ -92,7 +92,7 @@ func (s *Store) WaitingConversations(ctx context.Context, limit int) ([]string, 
 	if limit < 1 || limit > parley.MaxPageSize {
 		return nil, parley.Errorf(parley.EINVALID, "limit must be between 1 and %d", parley.MaxPageSize)
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT id FROM conversations
+	rows, err := s.rq.QueryContext(ctx, `SELECT id FROM conversations
 		WHERE status = 'waiting' AND assignee_id IS NULL ORDER BY created_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, translate(op, err)
@@ -143,7 +143,7 @@ func (s *Store) GetRating(ctx context.Context, conversationID string) (*parley.R
 	}
 	var r parley.Rating
 	var at int64
-	err := s.reader.QueryRowContext(ctx, `SELECT conversation_id, score, comment, created_at FROM ratings
+	err := s.rq.QueryRowContext(ctx, `SELECT conversation_id, score, comment, created_at FROM ratings
 		WHERE conversation_id = ?`, conversationID).Scan(&r.ConversationID, &r.Score, &r.Comment, &at)
 	if err == sql.ErrNoRows {
 		return nil, notFound(op, "rating")
@@ -171,7 +171,7 @@ func (s *Store) ListSOPVersions(ctx context.Context, documentID string) ([]*parl
 	if !parley.ValidID(documentID) {
 		return nil, nil
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT sop_id, version, title, body, tags, changed_by, changed_at
+	rows, err := s.rq.QueryContext(ctx, `SELECT sop_id, version, title, body, tags, changed_by, changed_at
 		FROM sop_versions WHERE sop_id = ? ORDER BY version DESC`, documentID)
 	if err != nil {
 		return nil, translate(op, err)
@@ -214,7 +214,7 @@ func (s *Store) SearchSOPs(ctx context.Context, f parley.SOPFilter) ([]*parley.S
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.reader.QueryContext(ctx, searchSOPsSQL, f.Query, f.Tag, limit)
+	rows, err := s.rq.QueryContext(ctx, searchSOPsSQL, f.Query, f.Tag, limit)
 	if err != nil {
 		return nil, translate(op, err)
 	}
@@ -269,7 +269,7 @@ func (s *Store) ListPinnedSOPs(ctx context.Context, conversationID string) ([]*p
 	if !parley.ValidID(conversationID) {
 		return nil, nil
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT p.pinned_by, p.pinned_at, d.id, d.title, d.body, d.tags, d.version,
+	rows, err := s.rq.QueryContext(ctx, `SELECT p.pinned_by, p.pinned_at, d.id, d.title, d.body, d.tags, d.version,
 		d.created_by, d.updated_by, d.created_at, d.updated_at
 		FROM conversation_sops p JOIN sop_documents d ON d.id = p.sop_id
 		WHERE p.conversation_id = ? ORDER BY p.pinned_at, p.sop_id`, conversationID)
