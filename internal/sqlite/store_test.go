@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -34,6 +35,29 @@ func TestConformance(t *testing.T) {
 // BenchmarkStore runs the shared benchmarks. The append figure is
 //
 //	go test -run '^$' -bench 'Store/AppendParallel' ./internal/sqlite/
+//
+// With PARLEY_BENCH_KEEP_DIR set, each benchmark's database is written in a
+// directory of its own under it and kept (to start parley serve on a large
+// database, say) instead of being removed.
 func BenchmarkStore(b *testing.B) {
-	storetest.RunBenchmarks(b, func(tb testing.TB) parley.Store { return MustOpen(tb) })
+	keep := os.Getenv("PARLEY_BENCH_KEEP_DIR")
+	storetest.RunBenchmarks(b, func(tb testing.TB) parley.Store {
+		if keep == "" {
+			return MustOpen(tb)
+		}
+		dir, err := os.MkdirTemp(keep, "store-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Logf("database kept in %s", dir)
+		s, err := Open(tb.Context(), filepath.Join(dir, "parley.db"), Options{})
+		if err != nil {
+			tb.Fatalf("Open: %v", err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		if err := s.Migrate(tb.Context()); err != nil {
+			tb.Fatalf("Migrate: %v", err)
+		}
+		return s
+	})
 }

@@ -142,6 +142,7 @@ func seedSearch(b *testing.B, s parley.Store) *searchData {
 	d.seeding = fmt.Sprintf("seeded %d conversations and %d messages with %d writers in %s (%.0f messages/s)",
 		nConv, written.Load(), writers, el.Round(time.Millisecond), float64(written.Load())/el.Seconds())
 	b.Log(d.seeding)
+	settle(b, s)
 	return d
 }
 
