@@ -10,20 +10,37 @@ import (
 
 const customerColumns = `id, token_hash, name, email, user_agent, ip, location, metadata, first_seen, last_seen`
 
+// customerColumnsOf is customerColumns qualified by the alias cu.
+const customerColumnsOf = `cu.id, cu.token_hash, cu.name, cu.email, cu.user_agent, cu.ip, cu.location, cu.metadata,
+	cu.first_seen, cu.last_seen`
+
+// customerDest returns scan destinations for customerColumns and a function
+// that finishes the customer once scanned.
+func customerDest(c *parley.Customer) ([]any, func() error) {
+	var loc, meta []byte
+	dest := []any{&c.ID, &c.TokenHash, &c.Name, &c.Email, &c.UserAgent, &c.IP, &loc, &meta, &c.FirstSeen, &c.LastSeen}
+	return dest, func() error {
+		var err error
+		if c.Location, err = decodeMetadata(loc); err != nil {
+			return err
+		}
+		if c.Metadata, err = decodeMetadata(meta); err != nil {
+			return err
+		}
+		c.FirstSeen, c.LastSeen = c.FirstSeen.UTC(), c.LastSeen.UTC()
+		return nil
+	}
+}
+
 func scanCustomer(row pgx.Row) (*parley.Customer, error) {
 	var c parley.Customer
-	var loc, meta []byte
-	err := row.Scan(&c.ID, &c.TokenHash, &c.Name, &c.Email, &c.UserAgent, &c.IP, &loc, &meta, &c.FirstSeen, &c.LastSeen)
-	if err != nil {
+	dest, finish := customerDest(&c)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	if c.Location, err = decodeMetadata(loc); err != nil {
+	if err := finish(); err != nil {
 		return nil, err
 	}
-	if c.Metadata, err = decodeMetadata(meta); err != nil {
-		return nil, err
-	}
-	c.FirstSeen, c.LastSeen = c.FirstSeen.UTC(), c.LastSeen.UTC()
 	return &c, nil
 }
 

@@ -34,8 +34,7 @@ func (s *Store) ExportConversations(ctx context.Context, f parley.ExportFilter, 
 		if !f.To.IsZero() {
 			where += " AND c.created_at < " + args.add(utc(f.To))
 		}
-		return `SELECT ` + conversationColumnsOf + `, cu.id, cu.token_hash, cu.name, cu.email, cu.user_agent, cu.ip,
-		cu.location, cu.metadata, cu.first_seen, cu.last_seen
+		return `SELECT ` + conversationColumnsOf + `, ` + customerColumnsOf + `
 		FROM conversations c JOIN customers cu ON cu.id = c.customer_id
 		WHERE ` + where + ` ORDER BY c.created_at, c.id LIMIT ` + args.add(size), args
 	}
@@ -55,26 +54,20 @@ func (s *Store) ExportConversations(ctx context.Context, f parley.ExportFilter, 
 		for rows.Next() {
 			var c parley.Conversation
 			var cu parley.Customer
-			var loc, meta []byte
 			dest, finish := conversationDest(&c)
-			dest = append(dest, &cu.ID, &cu.TokenHash, &cu.Name, &cu.Email, &cu.UserAgent, &cu.IP, &loc, &meta,
-				&cu.FirstSeen, &cu.LastSeen)
-			if err := rows.Scan(dest...); err != nil {
+			cuDest, cuFinish := customerDest(&cu)
+			if err := rows.Scan(append(dest, cuDest...)...); err != nil {
 				rows.Close()
 				return translate(op, err)
 			}
 			err := finish()
 			if err == nil {
-				cu.Location, err = decodeMetadata(loc)
-			}
-			if err == nil {
-				cu.Metadata, err = decodeMetadata(meta)
+				err = cuFinish()
 			}
 			if err != nil {
 				rows.Close()
 				return translate(op, err)
 			}
-			cu.FirstSeen, cu.LastSeen = cu.FirstSeen.UTC(), cu.LastSeen.UTC()
 			page = append(page, row{&c, &cu})
 		}
 		rows.Close()
