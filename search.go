@@ -218,6 +218,39 @@ type SearchTerm struct {
 	Words []string
 }
 
+// MatchSyntax is how a full-text engine writes a match expression: how it
+// quotes a word, and its operators for "any of", "starts with" and "all of".
+type MatchSyntax struct {
+	Quote        func(word string) string
+	Or, And      string // between quoted words: " OR ", " | "; " AND ", " & "
+	PrefixSuffix string // after a quoted prefix: "*", ":*"
+}
+
+// Match writes the plan's terms in syntax: each term a quoted word, the
+// words a prefix was expanded to as a parenthesized "any of", an unexpanded
+// prefix with the prefix suffix, all joined by "all of". Nothing of the
+// user's input reaches the engine other than as a quoted word.
+func (p *SearchPlan) Match(syntax MatchSyntax) string {
+	parts := make([]string, len(p.Terms))
+	for i, t := range p.Terms {
+		switch {
+		case len(t.Words) == 1:
+			parts[i] = syntax.Quote(t.Words[0])
+		case len(t.Words) > 1:
+			ws := make([]string, len(t.Words))
+			for j, w := range t.Words {
+				ws[j] = syntax.Quote(w)
+			}
+			parts[i] = "(" + strings.Join(ws, syntax.Or) + ")"
+		case t.Prefix:
+			parts[i] = syntax.Quote(t.Text) + syntax.PrefixSuffix
+		default:
+			parts[i] = syntax.Quote(t.Text)
+		}
+	}
+	return strings.Join(parts, syntax.And)
+}
+
 // MaxPrefixWords is the most words a prefix term expands to; a prefix with
 // more is asked of the index as a prefix.
 const MaxPrefixWords = 256

@@ -33,3 +33,22 @@ func TestTokenize(t *testing.T) {
 		t.Errorf("a long word: %v", toks)
 	}
 }
+
+func TestSearchPlanMatch(t *testing.T) {
+	syntax := MatchSyntax{Quote: func(w string) string { return "<" + w + ">" }, Or: "|", And: "&", PrefixSuffix: "*"}
+	for _, tc := range []struct {
+		terms []SearchTerm
+		want  string
+	}{
+		{[]SearchTerm{{Text: "refund"}}, "<refund>"},
+		{[]SearchTerm{{Text: "deliv", Prefix: true}}, "<deliv>*"},
+		{[]SearchTerm{{Text: "deliv", Prefix: true, Words: []string{"delivery"}}}, "<delivery>"},
+		{[]SearchTerm{{Text: "deliv", Prefix: true, Words: []string{"deliver", "delivery"}}}, "(<deliver>|<delivery>)"},
+		{[]SearchTerm{{Text: "order"}, {Text: "35", Prefix: true}}, "<order>&<35>*"},
+	} {
+		p := &SearchPlan{Terms: tc.terms}
+		if got := p.Match(syntax); got != tc.want {
+			t.Errorf("Match(%+v) = %q, want %q", tc.terms, got, tc.want)
+		}
+	}
+}

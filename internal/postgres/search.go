@@ -32,28 +32,13 @@ func searchWords(texts ...string) []string {
 // terms with :*, all joined by &. Cast with ::tsquery, it is read as
 // lexemes, not parsed into words, so nothing of the user's input is taken
 // as an operator.
-func tsQuery(p *parley.SearchPlan) string {
-	parts := make([]string, len(p.Terms))
-	for i, t := range p.Terms {
-		quote := func(w string) string {
-			return "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), "'", "''") + "'"
-		}
-		switch {
-		case len(t.Words) == 1:
-			parts[i] = quote(t.Words[0])
-		case len(t.Words) > 1:
-			ws := make([]string, len(t.Words))
-			for j, w := range t.Words {
-				ws[j] = quote(w)
-			}
-			parts[i] = "(" + strings.Join(ws, " | ") + ")"
-		case t.Prefix:
-			parts[i] = quote(t.Text) + ":*"
-		default:
-			parts[i] = quote(t.Text)
-		}
-	}
-	return strings.Join(parts, " & ")
+func tsQuery(p *parley.SearchPlan) string { return p.Match(tsSyntax) }
+
+var tsSyntax = parley.MatchSyntax{
+	Quote: func(w string) string {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), "'", "''") + "'"
+	},
+	Or: " | ", And: " & ", PrefixSuffix: ":*",
 }
 
 // sqlArgs numbers the arguments of a statement as they are added.

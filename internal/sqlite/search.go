@@ -180,26 +180,11 @@ func indexCustomer(ctx context.Context, q dbtx, id, name, email string) error {
 // string (our words hold only letters, digits and marks, and a quote would
 // be doubled anyway), prefix terms starred, all joined by AND. Nothing of
 // the user's input reaches FTS5 other than as a quoted word.
-func ftsQuery(p *parley.SearchPlan) string {
-	parts := make([]string, len(p.Terms))
-	for i, t := range p.Terms {
-		quote := func(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` }
-		switch {
-		case len(t.Words) == 1:
-			parts[i] = quote(t.Words[0])
-		case len(t.Words) > 1:
-			ws := make([]string, len(t.Words))
-			for j, w := range t.Words {
-				ws[j] = quote(w)
-			}
-			parts[i] = "(" + strings.Join(ws, " OR ") + ")"
-		case t.Prefix:
-			parts[i] = quote(t.Text) + "*"
-		default:
-			parts[i] = quote(t.Text)
-		}
-	}
-	return strings.Join(parts, " AND ")
+func ftsQuery(p *parley.SearchPlan) string { return p.Match(ftsSyntax) }
+
+var ftsSyntax = parley.MatchSyntax{
+	Quote: func(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` },
+	Or:    " OR ", And: " AND ", PrefixSuffix: "*",
 }
 
 // searchFilter is the query's conditions on conversation c (and message m,
