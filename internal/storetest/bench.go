@@ -69,9 +69,21 @@ func settle(b *testing.B, s parley.Store) {
 	b.Logf("settled after seeding in %s", time.Since(start).Round(time.Millisecond))
 }
 
-// seeded caches what was written into a store, so a benchmark that is
+// seeded ends a benchmark's seeding of s: it logs what was written since
+// start, settles the store, and returns the log line (the parent
+// benchmark's log is only shown with -v, so a measured child repeats it).
+func seeded(b *testing.B, s parley.Store, start time.Time, convs int, msgs int64, writers int) string {
+	el := time.Since(start)
+	line := fmt.Sprintf("seeded %d conversations and %d messages with %d writers in %s (%.0f messages/s)",
+		convs, msgs, writers, el.Round(time.Millisecond), float64(msgs)/el.Seconds())
+	b.Log(line)
+	settle(b, s)
+	return line
+}
+
+// seededStores caches what was written into a store, so a benchmark that is
 // entered again with the same store does not write it again.
-var seeded sync.Map // parley.Store -> *seedOnce
+var seededStores sync.Map // parley.Store -> *seedOnce
 
 type seedOnce struct {
 	once sync.Once
@@ -79,7 +91,7 @@ type seedOnce struct {
 }
 
 func seedStore[T any](s parley.Store, seed func() T) T {
-	v, _ := seeded.LoadOrStore(s, new(seedOnce))
+	v, _ := seededStores.LoadOrStore(s, new(seedOnce))
 	so := v.(*seedOnce)
 	so.once.Do(func() { so.data = seed() })
 	return so.data.(T)
@@ -236,11 +248,7 @@ func seedInbox(b *testing.B, s parley.Store) *inboxData {
 	if err != nil {
 		b.Fatalf("seeding: %v", err)
 	}
-	el := time.Since(start)
-	d.seeding = fmt.Sprintf("seeded %d conversations and %d messages with %d writers in %s (%.0f messages/s)",
-		nConv, written.Load(), writers, el.Round(time.Millisecond), float64(written.Load())/el.Seconds())
-	b.Log(d.seeding)
-	settle(b, s)
+	d.seeding = seeded(b, s, start, nConv, written.Load(), writers)
 	return d
 }
 

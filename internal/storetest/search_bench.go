@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -138,11 +137,7 @@ func seedSearch(b *testing.B, s parley.Store) *searchData {
 	if err != nil {
 		b.Fatalf("seeding: %v", err)
 	}
-	el := time.Since(start)
-	d.seeding = fmt.Sprintf("seeded %d conversations and %d messages with %d writers in %s (%.0f messages/s)",
-		nConv, written.Load(), writers, el.Round(time.Millisecond), float64(written.Load())/el.Seconds())
-	b.Log(d.seeding)
-	settle(b, s)
+	d.seeding = seeded(b, s, start, nConv, written.Load(), writers)
 	return d
 }
 
