@@ -13,7 +13,14 @@ import (
 // directory and closes it when tb ends.
 func MustOpen(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(tb.Context(), filepath.Join(tb.TempDir(), "parley.db"), Options{})
+	return mustOpenAt(tb, tb.TempDir())
+}
+
+// mustOpenAt opens a migrated store in parley.db in dir and closes it when
+// tb ends.
+func mustOpenAt(tb testing.TB, dir string) *Store {
+	tb.Helper()
+	s, err := Open(tb.Context(), filepath.Join(dir, "parley.db"), Options{})
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -50,14 +57,6 @@ func BenchmarkStore(b *testing.B) {
 			tb.Fatal(err)
 		}
 		tb.Logf("database kept in %s", dir)
-		s, err := Open(tb.Context(), filepath.Join(dir, "parley.db"), Options{})
-		if err != nil {
-			tb.Fatalf("Open: %v", err)
-		}
-		tb.Cleanup(func() { s.Close() })
-		if err := s.Migrate(tb.Context()); err != nil {
-			tb.Fatalf("Migrate: %v", err)
-		}
-		return s
+		return mustOpenAt(tb, dir)
 	})
 }
