@@ -202,18 +202,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusTooManyRequests, parley.Errorf(parley.ERATELIMITED, "Too many connections from your address."))
 		return
 	}
-	// handedOff is set once the socket's goroutine owns what follows.
-	handedOff := false
-	defer func() {
-		if !handedOff {
-			s.hub.releaseIP(ip)
-		}
-	}()
-
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	// release gives back what the socket holds; the handler calls it when
+	// the socket ends during the handshake, the socket's goroutine once it
+	// has been handed off.
+	accepted, handedOff := false, false
+	release := func() {
+		cancel()
+		s.hub.releaseIP(ip)
+		if accepted {
+			s.conns.Done()
+		}
+	}
 	defer func() {
 		if !handedOff {
-			cancel()
+			release()
 		}
 	}()
 
@@ -252,11 +255,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns.Add(1)
-	defer func() {
-		if !handedOff {
-			s.conns.Done()
-		}
-	}()
+	accepted = true
 	conn.SetReadLimit(s.opts.MaxFrameBytes)
 
 	if !authed {
@@ -303,9 +302,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// kept for the socket's life, a third of an idle socket's memory.
 	handedOff = true
 	go func() {
-		defer s.conns.Done()
-		defer s.hub.releaseIP(ip)
-		defer cancel()
+		defer release()
 		c.readLoop()
 		c.end()
 		s.hub.remove(c)
