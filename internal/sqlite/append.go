@@ -382,7 +382,9 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, 
 	}
 	if idx != nil {
 		idx.add(m)
-	} else if err := indexMessage(ctx, st.searchDoc, st.searchWords, st.vocab, s.words, m); err != nil {
+	} else if err := indexMessage(ctx, func(m *parley.Message) *sql.Row {
+		return st.searchDoc.QueryRowContext(ctx, m.ID, m.ConversationID)
+	}, st.searchWords, st.vocab, s.words, m); err != nil {
 		return false, true, translate(op, err)
 	}
 	m.Seq, m.CreatedAt = seq, now

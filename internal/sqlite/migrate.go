@@ -56,7 +56,8 @@ func loadMigrations() ([]migration, error) {
 // migrationHooks run Go code inside a migration's transaction, after its
 // SQL: data changes SQL alone cannot make.
 var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx) error{
-	5: backfillSearch, // index the words of messages and customers stored before search existed
+	5: backfillSearch,          // index the words of messages and customers stored before search existed
+	6: fillSearchConversations, // name the conversation of each message indexed before migration 6
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -16,7 +16,10 @@ import (
 // and quotes the candidates, so both stores answer alike.
 
 const (
-	indexMessageDocSQL   = `INSERT INTO message_search (message_id) VALUES (?) RETURNING docid`
+	indexMessageDocSQL = `INSERT INTO message_search (message_id, conversation_id) VALUES (?, ?) RETURNING docid`
+	// indexMessageDocSQL5 is the same before migration 6 gave
+	// message_search its conversation id (which migration 6 then fills).
+	indexMessageDocSQL5  = `INSERT INTO message_search (message_id) VALUES (?) RETURNING docid`
 	indexMessageWordsSQL = `INSERT INTO messages_fts (rowid, words) VALUES (?, ?)`
 	indexVocabularySQL   = `INSERT OR IGNORE INTO search_words (word) VALUES (?)`
 	// indexMessagesWordsSQL inserts a batch's FTS rows: a JSON array of
@@ -25,15 +28,16 @@ const (
 )
 
 // indexMessage puts m's words in the search index, inside the transaction
-// that inserts m. A message without words gets no index row. Words known
-// (nil: none) to be in search_words already are not inserted again.
-func indexMessage(ctx context.Context, doc, words, vocab *sql.Stmt, known *knownWords, m *parley.Message) error {
+// that inserts m. A message without words gets no index row; doc inserts
+// its message_search row. Words known (nil: none) to be in search_words
+// already are not inserted again.
+func indexMessage(ctx context.Context, doc func(*parley.Message) *sql.Row, words, vocab *sql.Stmt, known *knownWords, m *parley.Message) error {
 	ws := parley.IndexTokens(m.SearchText())
 	if len(ws) == 0 {
 		return nil
 	}
 	var docid int64
-	if err := doc.QueryRowContext(ctx, m.ID).Scan(&docid); err != nil {
+	if err := doc(m).Scan(&docid); err != nil {
 		return err
 	}
 	if _, err := words.ExecContext(ctx, docid, strings.Join(ws, " ")); err != nil {
@@ -64,8 +68,8 @@ type searchBatch struct {
 }
 
 type searchDoc struct {
-	messageID string
-	words     string
+	messageID, conversationID string
+	words                     string
 }
 
 func (s *Store) newSearchBatch() *searchBatch {
@@ -78,7 +82,7 @@ func (b *searchBatch) add(m *parley.Message) {
 	if len(ws) == 0 {
 		return
 	}
-	b.docs = append(b.docs, searchDoc{m.ID, strings.Join(ws, " ")})
+	b.docs = append(b.docs, searchDoc{m.ID, m.ConversationID, strings.Join(ws, " ")})
 	for _, w := range ws {
 		if !b.seen[w] && !b.known.has(w) {
 			b.seen[w] = true
@@ -96,7 +100,7 @@ func (b *searchBatch) write(ctx context.Context, st *txStmts) error {
 	rows := make([][2]any, len(b.docs))
 	for i, d := range b.docs {
 		var docid int64
-		if err := st.searchDoc.QueryRowContext(ctx, d.messageID).Scan(&docid); err != nil {
+		if err := st.searchDoc.QueryRowContext(ctx, d.messageID, d.conversationID).Scan(&docid); err != nil {
 			return err
 		}
 		rows[i] = [2]any{docid, d.words}
@@ -231,17 +235,25 @@ func searchFilter(q parley.SearchQuery, messages bool) (string, []any, bool) {
 // The candidate queries read only what ranking needs. The CROSS JOINs fix
 // the join order: FTS5 yields matches newest first (docids rise with
 // inserts) and each is looked up by key, so a query stops after
-// MaxSearchCandidates+1 rows passed the filters.
+// MaxSearchCandidates+1 rows passed the filters. A filter on the
+// conversation is checked from message_search's conversation id and an
+// index that covers it, before the message is read.
 const (
 	candidateMessagesSQL = `SELECT m.id, m.conversation_id, m.kind, m.content, m.created_at
 FROM messages_fts f
-CROSS JOIN message_search d ON d.docid = f.rowid
+CROSS JOIN message_search d ON d.docid = f.rowid`
+	candidateMessagesJoinSQL = `
 CROSS JOIN messages m ON m.id = d.message_id`
+	candidateConversationsJoinSQL = `
+CROSS JOIN conversations c INDEXED BY conversations_search_filter ON c.id = d.conversation_id`
+	// A customer's conversations come newest first from
+	// conversations_customer, so ordering by the FTS row alone lets the
+	// query stop at its limit.
 	candidateCustomersSQL = `SELECT c.id, c.activity_at, cu.name, cu.email
 FROM customers_fts f
 CROSS JOIN customer_search d ON d.docid = f.rowid
 CROSS JOIN customers cu ON cu.id = d.customer_id
-CROSS JOIN conversations c ON c.customer_id = d.customer_id
+CROSS JOIN conversations c INDEXED BY conversations_customer ON c.customer_id = d.customer_id
 WHERE customers_fts MATCH ?`
 )
 
@@ -250,13 +262,22 @@ func messageSearch(q parley.SearchQuery, plan *parley.SearchPlan) (string, []any
 	filter, fargs, needsConv := searchFilter(q, true)
 	qs := candidateMessagesSQL
 	if needsConv {
-		qs += "\nCROSS JOIN conversations c ON c.id = m.conversation_id"
+		qs += candidateConversationsJoinSQL
 	}
-	qs += "\nWHERE messages_fts MATCH ?" + filter + " ORDER BY f.rowid DESC LIMIT ?"
+	qs += candidateMessagesJoinSQL + "\nWHERE messages_fts MATCH ?" + filter + " ORDER BY f.rowid DESC LIMIT ?"
 	return qs, append(append([]any{ftsQuery(plan)}, fargs...), parley.MaxSearchCandidates+1)
 }
 
-// explainSearch returns SQLite's plan for q's message query, for benchmarks.
+// customerSearch is the statement that finds the conversations of matching
+// customers.
+func customerSearch(q parley.SearchQuery, plan *parley.SearchPlan) (string, []any) {
+	filter, fargs, _ := searchFilter(q, false)
+	return candidateCustomersSQL + filter + " ORDER BY f.rowid DESC LIMIT ?",
+		append(append([]any{ftsQuery(plan)}, fargs...), parley.MaxSearchCandidates+1)
+}
+
+// explainSearch returns SQLite's plans for q's message query and, after a
+// line "-- customers", its customer query, for benchmarks and tests.
 func (s *Store) explainSearch(ctx context.Context, q parley.SearchQuery) (string, error) {
 	plan, err := parley.PlanSearch(q)
 	if err != nil {
@@ -270,22 +291,31 @@ func (s *Store) explainSearch(ctx context.Context, q parley.SearchQuery) (string
 	if _, err := expandPrefixes(ctx, tx, plan); err != nil {
 		return "", err
 	}
-	qs, args := messageSearch(q, plan)
-	rows, err := tx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qs, args...)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
 	var b strings.Builder
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+	for i, query := range []func(parley.SearchQuery, *parley.SearchPlan) (string, []any){messageSearch, customerSearch} {
+		if i > 0 {
+			b.WriteString("-- customers\n")
+		}
+		qs, args := query(q, plan)
+		rows, err := tx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qs, args...)
+		if err != nil {
 			return "", err
 		}
-		b.WriteString(detail + "\n")
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				rows.Close()
+				return "", err
+			}
+			b.WriteString(detail + "\n")
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
 	}
-	return b.String(), rows.Err()
+	return b.String(), nil
 }
 
 func inList(n int) string { return "(?" + strings.Repeat(", ?", n-1) + ")" }
@@ -441,9 +471,8 @@ func searchCandidates(ctx context.Context, tx *sql.Tx, q parley.SearchQuery, pla
 		}
 	}
 
-	filter, fargs, _ := searchFilter(q, false)
-	rows, err = tx.QueryContext(ctx, candidateCustomersSQL+filter+" ORDER BY f.rowid DESC, c.created_at DESC LIMIT ?",
-		append(append([]any{ftsQuery(plan)}, fargs...), parley.MaxSearchCandidates+1)...)
+	qs, args = customerSearch(q, plan)
+	rows, err = tx.QueryContext(ctx, qs, args...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -528,14 +557,25 @@ func searchRecords(ctx context.Context, tx *sql.Tx, hits []parley.RankedHit) (pa
 	return recs, nil
 }
 
+// fillSearchConversations gives the rows of message_search written before
+// migration 0006 their message's conversation, inside the migration's
+// transaction.
+func fillSearchConversations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE message_search SET conversation_id =
+		(SELECT m.conversation_id FROM messages m WHERE m.id = message_search.message_id)
+		WHERE conversation_id IS NULL`)
+	return err
+}
+
 // backfillSearch indexes what was stored before migration 0005, inside the
 // migration's transaction.
 func backfillSearch(ctx context.Context, tx *sql.Tx) error {
-	doc, err := tx.PrepareContext(ctx, indexMessageDocSQL)
+	doc, err := tx.PrepareContext(ctx, indexMessageDocSQL5)
 	if err != nil {
 		return err
 	}
 	defer doc.Close()
+	insertDoc := func(m *parley.Message) *sql.Row { return doc.QueryRowContext(ctx, m.ID) }
 	words, err := tx.PrepareContext(ctx, indexMessageWordsSQL)
 	if err != nil {
 		return err
@@ -574,7 +614,7 @@ func backfillSearch(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 		for _, m := range ms {
-			if err := indexMessage(ctx, doc, words, vocab, nil, m); err != nil {
+			if err := indexMessage(ctx, insertDoc, words, vocab, nil, m); err != nil {
 				return err
 			}
 		}

@@ -9,8 +9,8 @@ import (
 )
 
 // TestBackfillSearch: what was stored before migration 0005 is found after
-// it. The index is emptied, as it was before the migration, and rebuilt by
-// the migration's hook.
+// it and 0006. The index is emptied, as it was before the migration, and
+// rebuilt by the migrations' hooks.
 func TestBackfillSearch(t *testing.T) {
 	ctx := t.Context()
 	s := MustOpen(t)
@@ -59,10 +59,30 @@ func TestBackfillSearch(t *testing.T) {
 		t.Errorf("after the backfill: albatross %d, manifest %d, lindqvist %d; want 1 each",
 			count("albatross"), count("manifest"), count("lindqvist"))
 	}
+	// Migration 0006 then names each indexed message's conversation, which
+	// a search filtered by status reads.
+	waiting := func() int {
+		p, err := s.Search(ctx, parley.SearchQuery{Text: "albatross", Statuses: []parley.Status{parley.StatusWaiting}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Hits)
+	}
+	if n := waiting(); n != 0 {
+		t.Fatalf("a filtered search found %d hits before migration 0006's hook", n)
+	}
+	if err := s.write(ctx, "test", func(tx *sql.Tx) error { return fillSearchConversations(ctx, tx) }); err != nil {
+		t.Fatalf("fillSearchConversations: %v", err)
+	}
+	if n := waiting(); n != 1 {
+		t.Errorf("a filtered search found %d hits after migration 0006's hook, want 1", n)
+	}
 }
 
-// TestSearchUsesIndex: the message lookup starts from the FTS index and
-// reaches every table by key.
+// TestSearchUsesIndex: both lookups start from an FTS index, newest first,
+// reach every table by key and stop at their limit (no sort of every
+// match); a filter on the conversation is answered by the covering index,
+// before the message is read.
 func TestSearchUsesIndex(t *testing.T) {
 	s := MustOpen(t)
 	for _, q := range []parley.SearchQuery{
@@ -73,8 +93,15 @@ func TestSearchUsesIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(plan, "VIRTUAL TABLE INDEX") || strings.Contains(plan, "SCAN m") || strings.Contains(plan, "SCAN c") {
-			t.Errorf("plan of %q:\n%s", q.Text, plan)
+		msgs, custs, ok := strings.Cut(plan, "-- customers\n")
+		if !ok ||
+			!strings.Contains(msgs, "VIRTUAL TABLE INDEX 192:") || strings.Contains(msgs, "SCAN m") || strings.Contains(msgs, "SCAN c") ||
+			!strings.Contains(custs, "VIRTUAL TABLE INDEX 192:") || strings.Contains(custs, "SCAN c") || strings.Contains(custs, "TEMP B-TREE") {
+			t.Errorf("plans of %q:\n%s", q.Text, plan)
+		}
+		if len(q.Statuses) > 0 && (!strings.Contains(msgs, "COVERING INDEX conversations_search_filter") ||
+			strings.Index(msgs, "conversations_search_filter") > strings.Index(msgs, "SEARCH m ")) {
+			t.Errorf("the conversation filter is not checked from its index before the message is read:\n%s", msgs)
 		}
 	}
 }
