@@ -194,14 +194,23 @@ func (c *client) writeLoop() {
 }
 
 // readLoop handles frames until the connection ends.
+// readLoop reads the socket's frames and handles them one at a time, in
+// order, each on a goroutine of its own that the loop waits for. The loop's
+// goroutine lives as long as the socket and mostly waits in Read, which
+// needs little stack; handling a frame may need much more (a resume reads
+// the store), and a goroutine keeps the stack it grew until the collector
+// shrinks it, by half per cycle. Handled in place, an idle socket's stack
+// was 11.6 KB on average; the waiting loop's alone is a few.
 func (c *client) readLoop() {
+	var wg sync.WaitGroup
 	for {
 		typ, data, err := c.conn.Read(c.ctx)
 		if err != nil {
 			return
 		}
 		c.touch()
-		c.handle(typ, data)
+		wg.Go(func() { c.handle(typ, data) })
+		wg.Wait()
 	}
 }
 
