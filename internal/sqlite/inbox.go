@@ -245,9 +245,9 @@ func (s *Store) ListConversations(ctx context.Context, f parley.InboxFilter) (*p
 
 // totalsSQL returns the queries whose results make the totals: either one
 // direct count (a customer's conversations), or a sum over inbox_counts
-// followed, when there is a viewer, by the count of conversations the viewer
-// has read to their last customer message. Each returns two integers
-// (total, unread) or one (read).
+// followed, when there is a viewer, by a sum over inbox_read_counts: the
+// conversations the viewer has read to their last customer message. Each
+// returns two integers (total, unread) or one (read).
 func (q *inboxQuery) totalsSQL() (direct bool, queries []string, args [][]any) {
 	common, cargs := q.where()
 	if st, sargs := q.statusWhere("c"); st != "" {
@@ -262,39 +262,47 @@ func (q *inboxQuery) totalsSQL() (direct bool, queries []string, args [][]any) {
 			WHERE ` + strings.Join(common, " AND ")}, [][]any{append([]any{q.viewer}, cargs...)}
 	}
 
-	var kconds []string
-	var kargs []any
-	if q.assignee != "" {
-		kconds = append(kconds, "k.assignee_id = ?")
-		kargs = append(kargs, q.assignee)
-	}
-	if q.unassigned {
-		kconds = append(kconds, "k.assignee_id = ''")
-	}
-	if q.waitingOr != "" {
-		kconds = append(kconds, "(k.status = 'waiting' OR k.assignee_id = ?)")
-		kargs = append(kargs, q.waitingOr)
-	}
-	if st, sargs := q.statusWhere("k"); st != "" {
-		kconds = append(kconds, st)
-		kargs = append(kargs, sargs...)
-	}
-	kwhere := ""
-	if len(kconds) > 0 {
-		kwhere = " WHERE " + strings.Join(kconds, " AND ")
-	}
+	kwhere, kargs := q.bucketWhere("k")
 	queries = append(queries, `SELECT coalesce(sum(conversations), 0), coalesce(sum(with_customer_messages), 0)
 		FROM inbox_counts k`+kwhere)
 	args = append(args, kargs)
 	if q.viewer != "" {
-		conds := append([]string{"p.user_id = ?", "p.user_type = 'agent'", "c.last_customer_seq > 0",
-			"c.last_customer_seq <= p.last_read_seq"}, common...)
-		queries = append(queries, `SELECT count(*) FROM participants p
-		CROSS JOIN conversations c ON c.id = p.conversation_id
-		WHERE `+strings.Join(conds, " AND "))
-		args = append(args, append([]any{q.viewer}, cargs...))
+		rwhere, rargs := q.bucketWhere("r")
+		if rwhere == "" {
+			rwhere = " WHERE r.user_id = ?"
+		} else {
+			rwhere += " AND r.user_id = ?"
+		}
+		queries = append(queries, `SELECT coalesce(sum(conversations), 0) FROM inbox_read_counts r`+rwhere)
+		args = append(args, append(rargs, q.viewer))
 	}
 	return false, queries, args
+}
+
+// bucketWhere is the filter (other than a customer) as conditions on the
+// (status, assignee_id) columns of inbox_counts or inbox_read_counts alias.
+func (q *inboxQuery) bucketWhere(alias string) (string, []any) {
+	var conds []string
+	var args []any
+	if q.assignee != "" {
+		conds = append(conds, alias+".assignee_id = ?")
+		args = append(args, q.assignee)
+	}
+	if q.unassigned {
+		conds = append(conds, alias+".assignee_id = ''")
+	}
+	if q.waitingOr != "" {
+		conds = append(conds, "("+alias+".status = 'waiting' OR "+alias+".assignee_id = ?)")
+		args = append(args, q.waitingOr)
+	}
+	if st, sargs := q.statusWhere(alias); st != "" {
+		conds = append(conds, st)
+		args = append(args, sargs...)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // totals counts the selected conversations and those with unread customer
@@ -312,4 +320,16 @@ func (q *inboxQuery) totals(ctx context.Context, tx *sql.Tx) (total, unread int,
 		unread -= read
 	}
 	return total, unread, nil
+}
+
+// fillReadCounts sets the bucket of every agent's read mark stored before
+// migration 0007, inside the migration's transaction; the migration's
+// triggers count them in inbox_read_counts.
+func fillReadCounts(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE participants SET (caught_status, caught_assignee) =
+		(SELECT c.status, coalesce(c.assignee_id, '') FROM conversations c
+		 WHERE c.id = participants.conversation_id AND c.last_customer_seq > 0
+		   AND c.last_customer_seq <= participants.last_read_seq)
+	WHERE user_type = 'agent' AND caught_status IS NULL`)
+	return err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -212,4 +213,84 @@ func planProblems(t *testing.T, s *Store, name, query string, args []any) []stri
 		}
 	}
 	return problems
+}
+
+// TestFillReadCounts: migration 0007's hook counts the read marks stored
+// before it exactly as the triggers count those written after it.
+func TestFillReadCounts(t *testing.T) {
+	ctx := t.Context()
+	s := MustOpen(t)
+	a := &parley.User{Email: "a@example.com", Name: "A", PasswordHash: "x", Role: parley.RoleAgent, Availability: parley.Online}
+	b := &parley.User{Email: "b@example.com", Name: "B", PasswordHash: "x", Role: parley.RoleAgent, Availability: parley.Online}
+	for _, u := range []*parley.User{a, b} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, st := range []parley.Status{parley.StatusWaiting, parley.StatusActive, parley.StatusActive, parley.StatusClosed} {
+		cu := &parley.Customer{TokenHash: strings.Repeat(string(rune('a'+i)), 64)}
+		if err := s.CreateCustomer(ctx, cu); err != nil {
+			t.Fatal(err)
+		}
+		c := &parley.Conversation{Status: st, CustomerID: cu.ID}
+		if st != parley.StatusWaiting {
+			c.AssigneeID = a.ID
+		}
+		if err := s.CreateConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			m := &parley.Message{ConversationID: c.ID, SenderType: parley.SenderCustomer, SenderID: cu.ID, Kind: parley.KindText, Content: "hi"}
+			if _, err := s.AppendMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// a reads everything, b half of it.
+		for u, seq := range map[string]int64{a.ID: 2, b.ID: int64(i % 2)} {
+			if _, err := s.MarkRead(ctx, c.ID, u, parley.ParticipantAgent, seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	counts := func() map[string]int {
+		rows, err := s.writer.QueryContext(ctx, `SELECT user_id, status, assignee_id, conversations FROM inbox_read_counts WHERE conversations <> 0`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		for rows.Next() {
+			var u, st, as string
+			var n int
+			if err := rows.Scan(&u, &st, &as, &n); err != nil {
+				t.Fatal(err)
+			}
+			out[u+" "+st+" "+as] = n
+		}
+		return out
+	}
+	want := counts()
+	if len(want) != 3 || want[a.ID+" active "+a.ID] != 2 || want[a.ID+" waiting "] != 1 || want[a.ID+" closed "+a.ID] != 1 {
+		t.Fatalf("the triggers counted %v", want)
+	}
+	// As before the migration: no buckets, no counts.
+	if err := s.write(ctx, "test", func(tx *sql.Tx) error {
+		for _, q := range []string{`UPDATE participants SET caught_status = NULL, caught_assignee = NULL`, `DELETE FROM inbox_read_counts`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); len(got) != 0 {
+		t.Fatalf("counts left: %v", got)
+	}
+	if err := s.write(ctx, "test", func(tx *sql.Tx) error { return fillReadCounts(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); !maps.Equal(got, want) {
+		t.Errorf("after the hook %v, want %v", got, want)
+	}
 }

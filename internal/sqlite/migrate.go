@@ -58,6 +58,7 @@ func loadMigrations() ([]migration, error) {
 var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	5: backfillSearch,          // index the words of messages and customers stored before search existed
 	6: fillSearchConversations, // name the conversation of each message indexed before migration 6
+	7: fillReadCounts,          // count the read marks stored before migration 7
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ var inboxTests = []test{
 	{"ActivityMovesToTop", testInboxActivity},
 	{"DefaultAndMaxLimit", testInboxLimits},
 	{"Invalid", testInboxInvalid},
+	{"UnreadTotalsFollowEveryChange", testInboxUnreadTotals},
 }
 
 // inboxFixture is a small inbox whose expected answers are computed here
@@ -385,5 +388,118 @@ func testInboxInvalid(t *testing.T, s parley.Store) {
 	for _, tc := range cases {
 		_, err := s.ListConversations(ctx, tc.f)
 		wantCode(t, err, parley.EINVALID, "ListConversations("+tc.name+")")
+	}
+}
+
+// testInboxUnreadTotals: the totals and unread counts stay exact through a
+// long run of the changes that move them (a store may keep them as
+// counters): customer and agent messages, read marks raised (past the last
+// message too), status and assignee changes, deleted conversations and a
+// deleted assignee, checked for every viewer and filter along the way.
+func testInboxUnreadTotals(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	agents := []*parley.User{mustUser(t, s, parley.RoleAgent), mustUser(t, s, parley.RoleAgent), mustUser(t, s, parley.RoleAgent)}
+	doomed := mustUser(t, s, parley.RoleAgent)
+	fx := newInboxFixture()
+	statuses := []parley.Status{parley.StatusWaiting, parley.StatusActive, parley.StatusClosed}
+	for i := range 12 {
+		assignee := ""
+		if i%3 != 0 {
+			assignee = agents[i%len(agents)].ID
+		}
+		if i == 4 {
+			assignee = doomed.ID
+		}
+		fx.add(t, s, statuses[i%3], assignee)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	pick := func() *parley.Conversation {
+		ids := slices.Sorted(maps.Keys(fx.convs))
+		return fx.convs[ids[rng.IntN(len(ids))]]
+	}
+	readers := append(slices.Clone(agents), doomed)
+	check := func(step string) {
+		t.Helper()
+		fx.refresh(t, s)
+		for _, v := range append([]string{""}, agents[0].ID, agents[1].ID) {
+			fx.checkInbox(t, s, step+" all", parley.InboxFilter{Viewer: v}, fx.expect(func(*parley.Conversation) bool { return true }))
+			fx.checkInbox(t, s, step+" active", parley.InboxFilter{Viewer: v, Statuses: []parley.Status{parley.StatusActive}},
+				fx.expect(func(c *parley.Conversation) bool { return c.Status == parley.StatusActive }))
+			fx.checkInbox(t, s, step+" unassigned", parley.InboxFilter{Viewer: v, Unassigned: true},
+				fx.expect(func(c *parley.Conversation) bool { return c.AssigneeID == "" }))
+			for _, a := range agents[:2] {
+				fx.checkInbox(t, s, step+" assigned", parley.InboxFilter{Viewer: v, AssigneeID: a.ID},
+					fx.expect(func(c *parley.Conversation) bool { return c.AssigneeID == a.ID }))
+				fx.checkInbox(t, s, step+" waiting or own", parley.InboxFilter{Viewer: v, WaitingOrAssignedTo: a.ID},
+					fx.expect(func(c *parley.Conversation) bool {
+						return c.Status == parley.StatusWaiting || c.AssigneeID == a.ID
+					}))
+			}
+		}
+	}
+	for step := range 240 {
+		c := pick()
+		switch r := rng.IntN(20); {
+		case r < 6:
+			fx.say(t, s, c, parley.SenderCustomer, "")
+		case r < 8:
+			fx.say(t, s, c, parley.SenderAgent, agents[0].ID)
+		case r < 14:
+			cur := mustGetConversation(t, s, c.ID)
+			fx.read(t, s, readers[rng.IntN(len(readers))].ID, c, rng.Int64N(cur.LastSeq+2))
+		case r < 16:
+			st := statuses[rng.IntN(len(statuses))]
+			_, err := s.UpdateConversation(ctx, c.ID, parley.ConversationUpdate{Status: &st})
+			if err != nil && !parley.IsCode(err, parley.ECONFLICT) { // a customer's second open conversation
+				t.Fatalf("UpdateConversation: %v", err)
+			}
+		case r < 19:
+			a := ""
+			if k := rng.IntN(len(readers) + 1); k < len(readers) {
+				a = readers[k].ID
+			}
+			_, err := s.UpdateConversation(ctx, c.ID, parley.ConversationUpdate{AssigneeID: &a})
+			must(t, err, "UpdateConversation")
+		default:
+			if len(fx.convs) > 6 {
+				// Gone while agents are caught up on it.
+				fx.say(t, s, c, parley.SenderCustomer, "")
+				for _, a := range agents[:2] {
+					fx.read(t, s, a.ID, c, mustGetConversation(t, s, c.ID).LastSeq)
+				}
+				must(t, s.DeleteConversation(ctx, c.ID), "DeleteConversation")
+				delete(fx.convs, c.ID)
+			}
+		}
+		if step == 120 {
+			// The doomed agent's conversations lose their assignee, with
+			// agents caught up on them.
+			a := doomed.ID
+			fx.say(t, s, c, parley.SenderCustomer, "")
+			_, err := s.UpdateConversation(ctx, c.ID, parley.ConversationUpdate{AssigneeID: &a})
+			must(t, err, "UpdateConversation")
+			for _, c := range fx.convs {
+				if cur := mustGetConversation(t, s, c.ID); cur.AssigneeID == doomed.ID {
+					for _, a := range agents[:2] {
+						fx.read(t, s, a.ID, c, cur.LastSeq)
+					}
+				}
+			}
+			check("before DeleteUser")
+			must(t, s.DeleteUser(ctx, doomed.ID), "DeleteUser")
+			readers = agents
+		}
+	}
+	check("after the run")
+	// A reassignment alone (the status stays) moves the read marks too.
+	c := fx.add(t, s, parley.StatusActive, agents[0].ID)
+	fx.say(t, s, c, parley.SenderCustomer, "")
+	for _, a := range agents[:2] {
+		fx.read(t, s, a.ID, c, mustGetConversation(t, s, c.ID).LastSeq)
+	}
+	for _, to := range []string{agents[1].ID, ""} {
+		_, err := s.UpdateConversation(ctx, c.ID, parley.ConversationUpdate{AssigneeID: &to})
+		must(t, err, "UpdateConversation")
+		check("reassigned to " + to)
 	}
 }
