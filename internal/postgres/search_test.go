@@ -100,14 +100,7 @@ func TestSearchWindow(t *testing.T) {
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			q := parley.SearchQuery{Text: tc.text}
-			err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-				plan, err := parley.PlanSearch(q)
-				if err != nil {
-					return err
-				}
-				if _, err := expandPrefixes(ctx, tx, plan); err != nil {
-					return err
-				}
+			withSearchPlan(t, s, q, func(tx pgx.Tx, plan *parley.SearchPlan) error {
 				since, ok, err := searchWindow(ctx, tx, q, plan)
 				if err != nil {
 					return err
@@ -143,9 +136,6 @@ func TestSearchWindow(t *testing.T) {
 				}
 				return nil
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
 		})
 	}
 	// One word, or a filter on the conversation: no window.
@@ -153,22 +143,31 @@ func TestSearchWindow(t *testing.T) {
 		{Text: "alpha"},
 		{Text: "alpha beta", Statuses: []parley.Status{parley.StatusActive}},
 	} {
-		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-			plan, err := parley.PlanSearch(q)
-			if err != nil {
-				return err
-			}
-			if _, err := expandPrefixes(ctx, tx, plan); err != nil {
-				return err
-			}
+		withSearchPlan(t, s, q, func(tx pgx.Tx, plan *parley.SearchPlan) error {
 			_, ok, err := searchWindow(ctx, tx, q, plan)
 			if ok {
 				t.Errorf("a window for %+v", q)
 			}
 			return err
 		})
+	}
+}
+
+// withSearchPlan runs fn in a read-only transaction with q planned and its
+// prefixes expanded, as Search does before its queries.
+func withSearchPlan(t *testing.T, s *Store, q parley.SearchQuery, fn func(tx pgx.Tx, plan *parley.SearchPlan) error) {
+	t.Helper()
+	err := pgx.BeginTxFunc(t.Context(), s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		plan, err := parley.PlanSearch(q)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		if _, err := expandPrefixes(t.Context(), tx, plan); err != nil {
+			return err
+		}
+		return fn(tx, plan)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
