@@ -62,12 +62,7 @@ func (h *hub) add(c *client) {
 	first := h.online[k] == 1
 	h.mu.Unlock()
 	if first {
-		h.announce(c, parley.InboxTopic, "", true)
-		if r, ok := h.srv.svc.(PresenceRecorder); ok {
-			if err := r.Connected(context.WithoutCancel(c.ctx), c.p); err != nil {
-				h.srv.log.Warn("realtime: recording presence", "err", err)
-			}
-		}
+		h.presence(c, true)
 	}
 }
 
@@ -85,12 +80,39 @@ func (h *hub) remove(c *client) {
 	}
 	h.mu.Unlock()
 	if last {
-		h.announce(c, parley.InboxTopic, "", false)
-		if r, ok := h.srv.svc.(PresenceRecorder); ok {
-			if err := r.Disconnected(context.WithoutCancel(c.ctx), c.p); err != nil {
+		h.presence(c, false)
+	}
+}
+
+// presence announces c's principal online or offline and tells the
+// PresenceRecorder, outside the hub's lock. One principal's sockets may
+// open and close at once (an agent reconnecting: the old socket's end and
+// the new one's start race), so the calls of two transitions may run in
+// either order, and the last one could contradict the count: an agent with
+// a socket would be counted down to offline. After each call the count is
+// read again, and while it says otherwise the other call is made, so the
+// last call made always says what the count says.
+func (h *hub) presence(c *client, online bool) {
+	k := key(c.p)
+	r, record := h.srv.svc.(PresenceRecorder)
+	for {
+		h.announce(c, parley.InboxTopic, "", online)
+		if record {
+			call := r.Disconnected
+			if online {
+				call = r.Connected
+			}
+			if err := call(context.WithoutCancel(c.ctx), c.p); err != nil {
 				h.srv.log.Warn("realtime: recording presence", "err", err)
 			}
 		}
+		h.mu.Lock()
+		now := h.online[k] > 0
+		h.mu.Unlock()
+		if now == online {
+			return
+		}
+		online = now
 	}
 }
 
