@@ -127,7 +127,7 @@ func messageSearch(q parley.SearchQuery, plan *parley.SearchPlan, since time.Tim
 const windowMargin = 1.5
 
 func searchWindow(ctx context.Context, tx pgx.Tx, q parley.SearchQuery, plan *parley.SearchPlan) (time.Time, bool, error) {
-	if len(plan.Terms) < 2 || len(q.Statuses) > 0 || q.AssigneeID != "" || q.WaitingOrAssignedTo != "" {
+	if _, needsConv := searchFilter(q, true, &sqlArgs{}); len(plan.Terms) < 2 || needsConv {
 		return time.Time{}, false, nil
 	}
 	b := &pgx.Batch{}
@@ -166,25 +166,39 @@ func searchWindow(ctx context.Context, tx pgx.Tx, q parley.SearchQuery, plan *pa
 	return bounds[i], true, nil
 }
 
+// enterWindow returns the window searchWindow gives q and, when there is
+// one, turns the planner's plain index scans off for the rest of tx (until
+// leaveWindow): left to itself, the planner walks the window down
+// messages_created_at row by row, the plan the window exists to avoid.
+func enterWindow(ctx context.Context, tx pgx.Tx, q parley.SearchQuery, plan *parley.SearchPlan) (time.Time, bool, error) {
+	since, ok, err := searchWindow(ctx, tx, q, plan)
+	if err != nil || !ok {
+		return time.Time{}, false, err
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = off`); err != nil {
+		return time.Time{}, false, err
+	}
+	return since, true, nil
+}
+
+func leaveWindow(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = on`)
+	return err
+}
+
 // messageCandidates reads the candidate messages, from a window of the
 // newest messages when searchWindow gives one and it holds enough.
 func messageCandidates(ctx context.Context, tx pgx.Tx, q parley.SearchQuery, plan *parley.SearchPlan) ([]parley.SearchCandidate, bool, error) {
-	since, ok, err := searchWindow(ctx, tx, q, plan)
+	since, ok, err := enterWindow(ctx, tx, q, plan)
 	if err != nil {
 		return nil, false, err
 	}
 	if ok {
-		// Left to itself, the planner walks the window down
-		// messages_created_at, row by row: the plan searchWindow exists
-		// to avoid.
-		if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = off`); err != nil {
-			return nil, false, err
-		}
 		cands, truncated, err := queryMessageCandidates(ctx, tx, q, plan, since)
 		if err != nil {
 			return nil, false, err
 		}
-		if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = on`); err != nil {
+		if err := leaveWindow(ctx, tx); err != nil {
 			return nil, false, err
 		}
 		if truncated {
@@ -265,14 +279,9 @@ func (s *Store) explainSearch(ctx context.Context, q parley.SearchQuery) (string
 		if _, err := expandPrefixes(ctx, tx, plan); err != nil {
 			return err
 		}
-		since, ok, err := searchWindow(ctx, tx, q, plan)
+		since, _, err := enterWindow(ctx, tx, q, plan)
 		if err != nil {
 			return err
-		}
-		if ok {
-			if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = off`); err != nil {
-				return err
-			}
 		}
 		qs, args := messageSearch(q, plan, since)
 		rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+qs, args...)
