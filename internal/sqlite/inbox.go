@@ -157,11 +157,7 @@ func (q *inboxQuery) pageSQL() (string, []any) {
 			conds = append(conds, "(c.activity_at, c.id) < (?, ?)")
 			bargs = append(bargs, q.cursor.at, q.cursor.id)
 		}
-		where := ""
-		if len(conds) > 0 {
-			where = " WHERE " + strings.Join(conds, " AND ")
-		}
-		parts = append(parts, "SELECT c.id, c.activity_at FROM conversations c"+where+
+		parts = append(parts, "SELECT c.id, c.activity_at FROM conversations c"+whereSQL(conds)+
 			" ORDER BY c.activity_at DESC, c.id DESC LIMIT ?")
 		args = append(args, bargs...)
 		args = append(args, q.limit+1)
@@ -249,12 +245,12 @@ func (s *Store) ListConversations(ctx context.Context, f parley.InboxFilter) (*p
 // conversations the viewer has read to their last customer message. Each
 // returns two integers (total, unread) or one (read).
 func (q *inboxQuery) totalsSQL() (direct bool, queries []string, args [][]any) {
-	common, cargs := q.where()
-	if st, sargs := q.statusWhere("c"); st != "" {
-		common = append(common, st)
-		cargs = append(cargs, sargs...)
-	}
 	if q.customer != "" {
+		common, cargs := q.where()
+		if st, sargs := q.statusWhere("c"); st != "" {
+			common = append(common, st)
+			cargs = append(cargs, sargs...)
+		}
 		return true, []string{`SELECT count(*),
 			coalesce(sum(c.last_customer_seq > coalesce(p.last_read_seq, 0)), 0)
 			FROM conversations c
@@ -262,26 +258,22 @@ func (q *inboxQuery) totalsSQL() (direct bool, queries []string, args [][]any) {
 			WHERE ` + strings.Join(common, " AND ")}, [][]any{append([]any{q.viewer}, cargs...)}
 	}
 
-	kwhere, kargs := q.bucketWhere("k")
+	kconds, kargs := q.bucketConds("k")
 	queries = append(queries, `SELECT coalesce(sum(conversations), 0), coalesce(sum(with_customer_messages), 0)
-		FROM inbox_counts k`+kwhere)
+		FROM inbox_counts k`+whereSQL(kconds))
 	args = append(args, kargs)
 	if q.viewer != "" {
-		rwhere, rargs := q.bucketWhere("r")
-		if rwhere == "" {
-			rwhere = " WHERE r.user_id = ?"
-		} else {
-			rwhere += " AND r.user_id = ?"
-		}
-		queries = append(queries, `SELECT coalesce(sum(conversations), 0) FROM inbox_read_counts r`+rwhere)
-		args = append(args, append(rargs, q.viewer))
+		rconds, rargs := q.bucketConds("r")
+		queries = append(queries, `SELECT coalesce(sum(conversations), 0) FROM inbox_read_counts r`+
+			whereSQL(append([]string{"r.user_id = ?"}, rconds...)))
+		args = append(args, append([]any{q.viewer}, rargs...))
 	}
 	return false, queries, args
 }
 
-// bucketWhere is the filter (other than a customer) as conditions on the
+// bucketConds is the filter (other than a customer) as conditions on the
 // (status, assignee_id) columns of inbox_counts or inbox_read_counts alias.
-func (q *inboxQuery) bucketWhere(alias string) (string, []any) {
+func (q *inboxQuery) bucketConds(alias string) ([]string, []any) {
 	var conds []string
 	var args []any
 	if q.assignee != "" {
@@ -299,10 +291,15 @@ func (q *inboxQuery) bucketWhere(alias string) (string, []any) {
 		conds = append(conds, st)
 		args = append(args, sargs...)
 	}
+	return conds, args
+}
+
+// whereSQL is " WHERE " and conds joined by AND, or "" without conditions.
+func whereSQL(conds []string) string {
 	if len(conds) == 0 {
-		return "", nil
+		return ""
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return " WHERE " + strings.Join(conds, " AND ")
 }
 
 // totals counts the selected conversations and those with unread customer
