@@ -24,9 +24,11 @@ import (
 
 // Config is one run of the bench.
 type Config struct {
+	Scenario      string // "chat" (sockets) or "send" (POST /api/messages/send)
 	URL           string
 	Visitors      int
 	Agents        int
+	Clients       int     // send: keep-alive connections
 	Rate          float64 // visitor messages per second, in total
 	Duration      time.Duration
 	Churn         float64 // fraction of sockets cut per second
@@ -39,15 +41,27 @@ type Config struct {
 }
 
 func (c *Config) validate() error {
-	switch {
-	case c.Visitors < 1 || c.Agents < 1:
-		return errors.New("-visitors and -agents must be at least 1")
-	case c.Rate <= 0 || c.Duration <= 0:
-		return errors.New("-rate and -duration must be positive")
-	case c.Churn < 0 || c.Churn > 1 || c.Reply < 0 || c.Reply > 1:
-		return errors.New("-churn and -reply must be between 0 and 1")
-	case c.AgentPassword == "":
-		return errors.New("-agent-password (or PARLEY_BENCH_AGENT_PASSWORD) is required")
+	switch c.Scenario {
+	case "", "chat":
+		switch {
+		case c.Visitors < 1 || c.Agents < 1:
+			return errors.New("-visitors and -agents must be at least 1")
+		case c.Rate <= 0:
+			return errors.New("-rate must be positive")
+		case c.Churn < 0 || c.Churn > 1 || c.Reply < 0 || c.Reply > 1:
+			return errors.New("-churn and -reply must be between 0 and 1")
+		case c.AgentPassword == "":
+			return errors.New("-agent-password (or PARLEY_BENCH_AGENT_PASSWORD) is required")
+		}
+	case "send":
+		if c.Clients < 1 || c.Visitors < c.Clients {
+			return errors.New("-scenario send needs -clients of at least 1 and at least as many -visitors")
+		}
+	default:
+		return fmt.Errorf("-scenario must be chat or send, not %q", c.Scenario)
+	}
+	if c.Duration <= 0 {
+		return errors.New("-duration must be positive")
 	}
 	for _, a := range c.SourceAddrs {
 		if net.ParseIP(a) == nil {
@@ -61,6 +75,7 @@ func (c *Config) validate() error {
 // but never delivered to the other side; Duplicated, messages delivered to
 // one socket twice; Gaps, messages that arrived after a later seq.
 type Result struct {
+	Scenario    string  `json:"scenario"`
 	Sent        int64   `json:"sent"`
 	Acked       int64   `json:"acked"`
 	Delivered   int64   `json:"delivered"`
@@ -86,6 +101,13 @@ func (r Result) OK() bool { return r.Lost == 0 && r.Duplicated == 0 && r.Gaps ==
 
 // Text is the summary for people.
 func (r Result) Text() string {
+	if r.Scenario == "send" {
+		return fmt.Sprintf("sent %d, acknowledged %d, read back %d: lost %d, duplicated %d, gaps %d\n"+
+			"%.0f requests/s over %.1fs; response p50 %.1f ms p99 %.1f ms\n"+
+			"%d connections, %d reconnects, %d errors %v\n",
+			r.Sent, r.Acked, r.Delivered, r.Lost, r.Duplicated, r.Gaps, r.MsgsPerSec, r.Seconds,
+			r.AckP50, r.AckP99, r.Connections, r.Reconnects, r.Errors, r.ErrorCodes)
+	}
 	return fmt.Sprintf("sent %d, acked %d, delivered %d: lost %d, duplicated %d, gaps %d\n"+
 		"%.0f msgs/s over %.1fs; ack p50 %.1f ms p99 %.1f ms; end to end p50 %.1f ms p99 %.1f ms\n"+
 		"%d connections, %d reconnects, %d errors %v\n",
@@ -146,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			DialContext: d.DialContext, MaxIdleConnsPerHost: 64}})
 	}
 
+	if cfg.Scenario == "send" {
+		return b.runSend(ctx)
+	}
 	cookie, err := b.login(ctx)
 	if err != nil {
 		return Result{}, err
@@ -402,7 +427,7 @@ func (b *bench) result(sending time.Duration) Result {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := Result{
-		Sent: b.sent.Load(), Acked: b.acked.Load(), Delivered: b.delivered.Load(),
+		Scenario: "chat", Sent: b.sent.Load(), Acked: b.acked.Load(), Delivered: b.delivered.Load(),
 		Duplicated: b.duplicated.Load(), Gaps: b.gaps.Load(), Connections: b.peak.Load(),
 		Reconnects: b.reconnects.Load(), Errors: b.errs.Load(), ErrorCodes: b.errCodes, Seconds: sending.Seconds(),
 	}

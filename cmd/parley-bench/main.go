@@ -1,9 +1,12 @@
 // Command parley-bench drives a running Parley server over loopback the way
-// real clients do: visitors open conversations over REST and chat on /ws at
-// a given total rate, agents receive every message live and reply, and a
-// share of the sockets is cut and resumed every second. It checks the
-// delivery promise (every acked message reaches the other side once, in
-// order) and measures throughput and latency. With -json the last line of
+// real clients do. In the chat scenario (the default), visitors open
+// conversations over REST and chat on /ws at a given total rate, agents
+// receive every message live and reply, and a share of the sockets is cut
+// and resumed every second; it checks the delivery promise (every acked
+// message reaches the other side once, in order). In the send scenario,
+// -clients keep-alive connections post to /api/messages/send as fast as the
+// server answers, and every acknowledged message is read back once sending
+// stops. Both measure throughput and latency. With -json the last line of
 // its output is a JSON summary; it exits 1 when anything was lost,
 // duplicated or out of order.
 package main
@@ -50,6 +53,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	c := Config{
+		Scenario:      "chat",
+		Clients:       50,
 		URL:           "http://127.0.0.1:8080",
 		Visitors:      100,
 		Agents:        4,
@@ -66,8 +71,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	var sources string
 	fs := flag.NewFlagSet("parley-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&c.Scenario, "scenario", c.Scenario, "chat (visitors and agents on sockets) or send (POST /api/messages/send)")
 	fs.StringVar(&c.URL, "url", c.URL, "the server's base URL")
-	fs.IntVar(&c.Visitors, "visitors", c.Visitors, "visitors, each with a conversation and a socket")
+	fs.IntVar(&c.Clients, "clients", c.Clients, "send: keep-alive connections, each sending one request after another")
+	fs.IntVar(&c.Visitors, "visitors", c.Visitors, "visitors, each with a conversation (and, in chat, a socket)")
 	fs.IntVar(&c.Agents, "agents", c.Agents, "agent sockets (sharing one account) that receive and reply")
 	fs.Float64Var(&c.Rate, "rate", c.Rate, "visitor messages per second, in total")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "how long visitors send")
