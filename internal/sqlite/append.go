@@ -221,7 +221,8 @@ type appendStmts struct {
 	findClient, bump, insert, attach *sql.Stmt
 	savepoint, rollbackTo, release   *sql.Stmt
 	searchDoc, searchWords, vocab    *sql.Stmt // search.go
-	searchWordsBatch                 *sql.Stmt // search.go
+	searchWordsBatch, lastDoc        *sql.Stmt // search.go
+	searchDocs                       *sql.Stmt // search.go
 }
 
 func (a *appendStmts) all() []*sql.Stmt {
@@ -229,7 +230,7 @@ func (a *appendStmts) all() []*sql.Stmt {
 	defer a.mu.Unlock()
 	var out []*sql.Stmt
 	for _, st := range []*sql.Stmt{a.findClient, a.bump, a.insert, a.attach, a.savepoint, a.rollbackTo, a.release,
-		a.searchDoc, a.searchWords, a.vocab, a.searchWordsBatch} {
+		a.searchDoc, a.searchWords, a.vocab, a.searchWordsBatch, a.lastDoc, a.searchDocs} {
 		if st != nil {
 			out = append(out, st)
 		}
@@ -238,23 +239,25 @@ func (a *appendStmts) all() []*sql.Stmt {
 }
 
 const (
-	// findSQL reads the conversation's last seq and, when the append has a
-	// client id, the message already appended with it (NULL if none). Appends
-	// are serialized on the one writer connection, so nothing writes the row
-	// between this read and bump.
-	findSQL = `SELECT last_seq, CASE WHEN ?3 IS NULL THEN NULL ELSE (SELECT id FROM messages
+	// findSQL reads the conversation's last seq, its count of customer
+	// messages and, when the append has a client id, the message already
+	// appended with it (NULL if none). Appends are serialized on the one
+	// writer connection, so nothing writes the row between this read and
+	// bump.
+	findSQL = `SELECT last_seq, customer_messages, CASE WHEN ?3 IS NULL THEN NULL ELSE (SELECT id FROM messages
 		WHERE conversation_id = ?1 AND sender_id IS ?2 AND client_msg_id = ?3) END
 		FROM conversations WHERE id = ?1`
-	// bump sets the new seq (?1); a plain UPDATE, as RETURNING would make
-	// SQLite materialize its rows in a temporary table.
+	// bump sets the new seq (?1) and customer count (?7); a plain UPDATE, as
+	// RETURNING would make SQLite materialize its rows in a temporary table.
 	bumpSQL = `UPDATE conversations SET
 		last_seq = ?1,
 		last_customer_seq = CASE WHEN ?2 = 'customer' THEN ?1 ELSE last_customer_seq END,
+		customer_messages = ?7,
 		last_message_preview = CASE WHEN ?3 = 'note' THEN last_message_preview ELSE ?4 END,
 		last_message_at = ?5, activity_at = ?5, updated_at = ?5
 		WHERE id = ?6`
 	insertMessageSQL = `INSERT INTO messages (id, conversation_id, seq, client_msg_id, sender_id, sender_type, kind,
-		content, created_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		content, created_at, metadata, customer_through) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertAttachmentSQL = `INSERT INTO attachments (id, message_id, conversation_id, position, key, url, type,
 		content_type, size, name, checksum, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -264,6 +267,7 @@ type txStmts struct {
 	tx                                                               *sql.Tx
 	findClient, bump, insert, attach, savepoint, rollbackTo, release *sql.Stmt
 	searchDoc, searchWords, vocab, searchWordsBatch                  *sql.Stmt
+	lastDoc, searchDocs                                              *sql.Stmt
 }
 
 // prepareAppendStmts prepares the append statements on the writer the first
@@ -291,6 +295,8 @@ func (s *Store) prepareAppendStmts(ctx context.Context) error {
 			{&a.searchWords, indexMessageWordsSQL},
 			{&a.vocab, indexVocabularySQL},
 			{&a.searchWordsBatch, indexMessagesWordsSQL},
+			{&a.lastDoc, lastMessageDocSQL},
+			{&a.searchDocs, indexMessagesDocsSQL},
 		} {
 			if *p.dst, err = s.writer.PrepareContext(ctx, p.q); err != nil {
 				return err
@@ -318,6 +324,8 @@ func (s *Store) bindAppendStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 		vocab:       tx.StmtContext(ctx, a.vocab),
 
 		searchWordsBatch: tx.StmtContext(ctx, a.searchWordsBatch),
+		lastDoc:          tx.StmtContext(ctx, a.lastDoc),
+		searchDocs:       tx.StmtContext(ctx, a.searchDocs),
 	}
 }
 
@@ -338,9 +346,9 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, m *parley.Message) (bo
 // here.
 func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch) (created, wrote bool, err error) {
 	const op = "sqlite.AppendMessage"
-	var last int64
+	var last, customers int64
 	var dup sql.NullString
-	err = st.findClient.QueryRowContext(ctx, m.ConversationID, nullString(m.SenderID), nullString(m.ClientMsgID)).Scan(&last, &dup)
+	err = st.findClient.QueryRowContext(ctx, m.ConversationID, nullString(m.SenderID), nullString(m.ClientMsgID)).Scan(&last, &customers, &dup)
 	switch {
 	case err == sql.ErrNoRows:
 		return false, false, notFound(op, "conversation")
@@ -360,14 +368,17 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, 
 	}
 	now := parley.Now()
 	seq := last + 1
-	if _, err := st.bump.ExecContext(ctx, seq, string(m.SenderType), string(m.Kind), m.Preview(), micros(now), m.ConversationID); err != nil {
+	if m.SenderType == parley.SenderCustomer {
+		customers++
+	}
+	if _, err := st.bump.ExecContext(ctx, seq, string(m.SenderType), string(m.Kind), m.Preview(), micros(now), m.ConversationID, customers); err != nil {
 		return false, true, translate(op, err)
 	}
 	if m.ID == "" {
 		m.ID = parley.NewID()
 	}
 	if _, err := st.insert.ExecContext(ctx, m.ID, m.ConversationID, seq, nullString(m.ClientMsgID), nullString(m.SenderID),
-		m.SenderType, m.Kind, m.Content, micros(now), meta); err != nil {
+		m.SenderType, m.Kind, m.Content, micros(now), meta, customers); err != nil {
 		return false, true, translate(op, err)
 	}
 	for i, a := range m.Attachments {

@@ -110,10 +110,16 @@ type branch struct {
 
 // branches splits the selection into disjoint index-friendly parts.
 func (q *inboxQuery) branches() []branch {
+	statuses := q.statuses
+	if len(statuses) == 0 && q.assignee == "" && !q.unassigned && q.customer == "" && q.waitingOr == "" {
+		// Every conversation: the three status ranges of
+		// conversations_status_activity, merged.
+		statuses = allStatuses
+	}
 	statusParts := []branch{{}}
-	if len(q.statuses) > 0 {
+	if len(statuses) > 0 {
 		statusParts = nil
-		for _, st := range q.statuses {
+		for _, st := range statuses {
 			statusParts = append(statusParts, branch{conds: []string{"c.status = ?"}, args: []any{string(st)}})
 		}
 	}
@@ -175,8 +181,8 @@ func (q *inboxQuery) pageSQL() (string, []any) {
 	sqlText := `WITH page (id, activity_at) AS (` + page + `)
 SELECT ` + conversationColumnsOf + `, c.activity_at,
 	CASE WHEN c.last_customer_seq > coalesce(p.last_read_seq, 0) THEN
-		(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.sender_type = 'customer'
-			AND m.seq > coalesce(p.last_read_seq, 0))
+		c.customer_messages - coalesce((SELECT m.customer_through FROM messages m
+			WHERE m.conversation_id = c.id AND m.seq = p.last_read_seq), 0)
 	ELSE 0 END,
 	cu.name, cu.email
 FROM page

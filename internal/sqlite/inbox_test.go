@@ -294,3 +294,98 @@ func TestFillReadCounts(t *testing.T) {
 		t.Errorf("after the hook %v, want %v", got, want)
 	}
 }
+
+// TestUpgradeUnreadCounts stores messages under the schema of migration 7,
+// where unread counts came from an index of customer messages, migrates,
+// and checks every viewer's unread counts, then that appends go on counting
+// from the migrated totals.
+func TestUpgradeUnreadCounts(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, t.TempDir()+"/parley.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.migrateTo(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	agent := &parley.User{Email: "a@example.com", Name: "A", PasswordHash: "x", Role: parley.RoleAgent, Availability: parley.Online}
+	if err := s.CreateUser(ctx, agent); err != nil {
+		t.Fatal(err)
+	}
+	// Senders in seq order (c customer, a agent) and the agent's read mark.
+	convs := []struct {
+		senders string
+		read    int64
+		id, cu  string
+	}{{"cacca", 2, "", ""}, {"aa", 0, "", ""}, {"cccc", 4, "", ""}, {"", 0, "", ""}, {"acac", 1, "", ""}}
+	for i := range convs {
+		cu := &parley.Customer{TokenHash: strings.Repeat(string(rune('a'+i)), 64)}
+		if err := s.CreateCustomer(ctx, cu); err != nil {
+			t.Fatal(err)
+		}
+		c := &parley.Conversation{Status: parley.StatusActive, CustomerID: cu.ID, AssigneeID: agent.ID}
+		if err := s.CreateConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		convs[i].id, convs[i].cu = c.ID, cu.ID
+		if err := s.write(ctx, "test", func(tx *sql.Tx) error {
+			lastCustomer := 0
+			for j, who := range convs[i].senders {
+				st, sender := "agent", agent.ID
+				if who == 'c' {
+					st, sender, lastCustomer = "customer", cu.ID, j+1
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_type, kind, content, created_at)
+					VALUES (?, ?, ?, ?, ?, 'text', 'hi', ?)`, parley.NewID(), c.ID, j+1, sender, st, j+1); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE conversations SET last_seq = ?, last_customer_seq = ? WHERE id = ?`,
+				len(convs[i].senders), lastCustomer, c.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if convs[i].read > 0 {
+			if _, err := s.MarkRead(ctx, c.ID, agent.ID, parley.ParticipantAgent, convs[i].read); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	unread := func(viewer string) map[string]int {
+		p, err := s.ListConversations(ctx, parley.InboxFilter{Viewer: viewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, e := range p.Entries {
+			out[e.Conversation.ID] = e.Unread
+		}
+		return out
+	}
+	check := func(when string, viewer string, want []int) {
+		t.Helper()
+		got := unread(viewer)
+		for i, c := range convs {
+			if got[c.id] != want[i] {
+				t.Errorf("%s, viewer %q: conversation %d (%s, read to %d) has %d unread, want %d",
+					when, viewer, i, c.senders, c.read, got[c.id], want[i])
+			}
+		}
+	}
+	check("after the migration", agent.ID, []int{2, 0, 0, 0, 2})
+	check("after the migration", "", []int{3, 0, 4, 0, 2})
+	for _, i := range []int{2, 3} {
+		m := &parley.Message{ConversationID: convs[i].id, SenderType: parley.SenderCustomer, SenderID: convs[i].cu,
+			Kind: parley.KindText, Content: "more"}
+		if _, err := s.AppendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after new messages", agent.ID, []int{2, 0, 1, 1, 2})
+	check("after new messages", "", []int{3, 0, 5, 1, 2})
+}

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -72,7 +73,11 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // row, so a failed migration leaves no trace. Running it again is a no-op.
 // EUNAVAILABLE when the database cannot be written; EINTERNAL when a
 // migration fails.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, math.MaxInt) }
+
+// migrateTo applies the migrations up to version upTo (tests upgrade from an
+// older schema with it).
+func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	const op = "sqlite.Migrate"
 	ms, err := loadMigrations()
 	if err != nil {
@@ -82,6 +87,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		applied := false
 		err := s.write(ctx, op, func(tx *sql.Tx) error {
 			// Checked inside the write transaction, so two processes migrating

@@ -22,9 +22,13 @@ const (
 	indexMessageDocSQL5  = `INSERT INTO message_search (message_id) VALUES (?) RETURNING docid`
 	indexMessageWordsSQL = `INSERT INTO messages_fts (rowid, words) VALUES (?, ?)`
 	indexVocabularySQL   = `INSERT OR IGNORE INTO search_words (word) VALUES (?)`
-	// indexMessagesWordsSQL inserts a batch's FTS rows: a JSON array of
-	// [docid, words] pairs.
-	indexMessagesWordsSQL = `INSERT INTO messages_fts (rowid, words) SELECT value ->> 0, value ->> 1 FROM json_each(?)`
+	// A batch numbers its documents after the last one stored (the writer
+	// is the only one inserting), then inserts them, and their FTS rows, in
+	// one statement each, from one JSON array of [docid, message id,
+	// conversation id, words].
+	lastMessageDocSQL     = `SELECT coalesce(max(docid), 0) FROM message_search`
+	indexMessagesDocsSQL  = `INSERT INTO message_search (docid, message_id, conversation_id) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`
+	indexMessagesWordsSQL = `INSERT INTO messages_fts (rowid, words) SELECT value ->> 0, value ->> 3 FROM json_each(?)`
 )
 
 // indexMessage puts m's words in the search index, inside the transaction
@@ -91,28 +95,31 @@ func (b *searchBatch) add(m *parley.Message) {
 	}
 }
 
-// write inserts the batch's index rows: the document numbers and the
-// vocabulary first, then every FTS row in one statement.
+// write inserts the batch's index rows: the documents and the vocabulary
+// first, then every FTS row in one statement.
 func (b *searchBatch) write(ctx context.Context, st *txStmts) error {
 	if len(b.docs) == 0 {
 		return nil
 	}
-	rows := make([][2]any, len(b.docs))
+	var last int64
+	if err := st.lastDoc.QueryRowContext(ctx).Scan(&last); err != nil {
+		return err
+	}
+	rows := make([][4]any, len(b.docs))
 	for i, d := range b.docs {
-		var docid int64
-		if err := st.searchDoc.QueryRowContext(ctx, d.messageID, d.conversationID).Scan(&docid); err != nil {
-			return err
-		}
-		rows[i] = [2]any{docid, d.words}
+		rows[i] = [4]any{last + int64(i) + 1, d.messageID, d.conversationID, d.words}
+	}
+	j, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	if _, err := st.searchDocs.ExecContext(ctx, string(j)); err != nil {
+		return err
 	}
 	for _, w := range b.fresh {
 		if _, err := st.vocab.ExecContext(ctx, w); err != nil {
 			return err
 		}
-	}
-	j, err := json.Marshal(rows)
-	if err != nil {
-		return err
 	}
 	_, err = st.searchWordsBatch.ExecContext(ctx, string(j))
 	return err
