@@ -61,7 +61,12 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 	return c.db.QueryContext(ctx, query, args...)
 }
 
+// QueryRowContext serves Parley's lookups by key, which take microseconds.
+// They run detached from ctx's cancellation: for a cancellable context
+// database/sql and the driver each start a goroutine to watch it, which
+// costs such a lookup more than the lookup itself.
 func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if st := c.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
