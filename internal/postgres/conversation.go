@@ -223,8 +223,13 @@ func (s *Store) MarkRead(ctx context.Context, conversationID, userID string, use
 	if err := checkParticipant(op, conversationID, userID, userType); err != nil {
 		return nil, err
 	}
-	p, err := scanParticipant(s.pool.QueryRow(ctx, `INSERT INTO participants
-		(conversation_id, user_id, user_type, joined_at, last_seen_at, last_read_seq) VALUES ($1, $2, $3, $4, $4, $5)
+	// The conversation's row is share-locked first: the read mark's trigger
+	// reads its last customer message, which no append may move until this
+	// commits, and every writer locks the conversation before its
+	// participants, so none waits for another in a circle.
+	p, err := scanParticipant(s.pool.QueryRow(ctx, `WITH c AS (SELECT id FROM conversations WHERE id = $1 FOR SHARE)
+		INSERT INTO participants (conversation_id, user_id, user_type, joined_at, last_seen_at, last_read_seq)
+		SELECT c.id, $2, $3, $4, $4, $5 FROM c
 		ON CONFLICT (conversation_id, user_id, user_type)
 		DO UPDATE SET last_read_seq = greatest(participants.last_read_seq, excluded.last_read_seq)
 		RETURNING `+participantColumns,

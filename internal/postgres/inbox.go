@@ -26,6 +26,25 @@ type inboxQuery struct {
 	viewerArg string
 	// none is set when a malformed id makes the filter select nothing.
 	none bool
+	// buckets is where as conditions on the (status, assignee_id) columns of
+	// the inbox delta tables (alias d), nil when the filter also asks for
+	// something no bucket knows (a customer).
+	buckets    []string
+	byCustomer bool
+}
+
+// cond adds a condition on the conversation's status or assignee, which a
+// bucket of the inbox counters answers too.
+func (q *inboxQuery) cond(sql string) {
+	q.where = append(q.where, sql)
+	q.buckets = append(q.buckets, strings.ReplaceAll(sql, "c.", "d."))
+}
+
+func bucketsSQL(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " AND " + strings.Join(conds, " AND ")
 }
 
 func (q *inboxQuery) arg(v any) string {
@@ -67,9 +86,9 @@ func buildInboxQuery(f parley.InboxFilter) (*inboxQuery, error) {
 		switch len(statuses) {
 		case 1:
 			// An equality matches (status, activity_at, id) and pages in index order.
-			q.where = append(q.where, "c.status = "+q.arg(statuses[0]))
+			q.cond("c.status = " + q.arg(statuses[0]))
 		case 2:
-			q.where = append(q.where, "c.status = ANY("+q.arg(statuses)+"::text[])")
+			q.cond("c.status = ANY(" + q.arg(statuses) + "::text[])")
 		}
 	}
 	if f.AssigneeID != "" {
@@ -77,10 +96,10 @@ func buildInboxQuery(f parley.InboxFilter) (*inboxQuery, error) {
 			q.none = true
 			return q, nil
 		}
-		q.where = append(q.where, "c.assignee_id = "+q.arg(f.AssigneeID)+"::uuid")
+		q.cond("c.assignee_id = " + q.arg(f.AssigneeID) + "::uuid")
 	}
 	if f.Unassigned {
-		q.where = append(q.where, "c.assignee_id IS NULL")
+		q.cond("c.assignee_id IS NULL")
 	}
 	if f.CustomerID != "" {
 		if !parley.ValidID(f.CustomerID) {
@@ -88,12 +107,13 @@ func buildInboxQuery(f parley.InboxFilter) (*inboxQuery, error) {
 			return q, nil
 		}
 		q.where = append(q.where, "c.customer_id = "+q.arg(f.CustomerID)+"::uuid")
+		q.byCustomer = true
 	}
 	if f.WaitingOrAssignedTo != "" {
 		if parley.ValidID(f.WaitingOrAssignedTo) {
-			q.where = append(q.where, "(c.status = 'waiting' OR c.assignee_id = "+q.arg(f.WaitingOrAssignedTo)+"::uuid)")
+			q.cond("(c.status = 'waiting' OR c.assignee_id = " + q.arg(f.WaitingOrAssignedTo) + "::uuid)")
 		} else {
-			q.where = append(q.where, "c.status = 'waiting'")
+			q.cond("c.status = 'waiting'")
 		}
 	}
 	return q, nil
@@ -129,23 +149,22 @@ func inboxSQL(f parley.InboxFilter) (*inboxStatements, error) {
 		return nil, err
 	}
 	st := &inboxStatements{limit: limit, none: q.none}
-	// Totals scan the selection once, without joining read marks: the
-	// conversations with customer messages, less those among them the viewer
-	// has read to the end. Those are found from the viewer's own participant
-	// rows, one primary-key probe each (the correlated subquery keeps the
-	// planner from hashing the whole table instead).
-	st.totals = `SELECT count(*), count(*) FILTER (WHERE c.last_customer_seq > 0)`
-	if q.viewerArg != "" {
-		st.totals += ` - (SELECT count((SELECT 1 FROM conversations c
-				WHERE c.id = p.conversation_id AND c.last_customer_seq > 0
-				AND p.last_read_seq >= c.last_customer_seq`
-		for _, w := range q.where {
-			st.totals += " AND " + w
+	if q.byCustomer {
+		// A customer's conversations are few: count them.
+		st.totals = `SELECT count(*), count(*) FILTER (WHERE c.last_customer_seq > 0 AND c.last_customer_seq > ` +
+			q.readSeq + `) FROM ` + q.from + q.whereSQL()
+	} else {
+		// Sums over the buckets the filter selects (see migration 0006):
+		// the conversations, those with a customer message, less those of
+		// them the viewer has read to their last customer message.
+		b := bucketsSQL(q.buckets)
+		st.totals = `SELECT coalesce(sum(d.conversations), 0)::bigint, coalesce(sum(d.with_customer), 0)::bigint`
+		if q.viewerArg != "" {
+			st.totals += ` - (SELECT coalesce(sum(d.conversations), 0)::bigint FROM inbox_read_deltas d
+				WHERE d.user_id = ` + q.viewerArg + b + `)`
 		}
-		st.totals += `))
-			FROM participants p WHERE p.user_id = ` + q.viewerArg + ` AND p.user_type = 'agent')`
+		st.totals += ` FROM inbox_count_deltas d WHERE true` + b
 	}
-	st.totals += ` FROM conversations c` + q.whereSQL()
 	st.totalsArgs = append([]any(nil), q.args...)
 
 	if after != nil {

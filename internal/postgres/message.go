@@ -9,7 +9,9 @@ import (
 	"github.com/parleychat/parley"
 )
 
-// appendSQL appends a message in one statement. The UPDATE takes the
+// appendSQL appends a message in one statement. A customer's message also
+// ends the caught-up state of the conversation's agents who had read to its
+// end (the inbox counters of migration 0006), under the same row lock. The UPDATE takes the
 // conversation's row lock, which serializes appends per conversation: the
 // next seq is last_seq + 1 as seen after the lock, so seqs have no gap and no
 // repeat. The message takes its time from the conversation's bumped
@@ -34,6 +36,11 @@ const appendSQL = `WITH c AS (
 	INSERT INTO messages (id, conversation_id, seq, client_msg_id, sender_id, sender_type, kind, content, created_at, metadata, search)
 	SELECT $1, $2, c.last_seq, $3, $4, $5, $6, $7, c.last_message_at, $8, array_to_tsvector($11::text[]) FROM c
 	RETURNING id, seq, created_at
+), caught AS (
+	UPDATE participants p SET caught = false, caught_status = NULL, caught_assignee = NULL
+	FROM c
+	WHERE $5::text = 'customer' AND p.conversation_id = $2 AND p.user_type = 'agent'
+		AND p.caught AND p.last_read_seq < c.last_seq
 )`
 
 // appendResultSQL ends appendSQL with its one row of result.

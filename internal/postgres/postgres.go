@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +35,10 @@ type Store struct {
 	log     *slog.Logger
 	appends *groupCommit
 	words   vocabulary // search.go
+	// stopFold and foldDone stop and wait for foldLoop (inboxfold.go).
+	stopFold chan struct{}
+	foldDone chan struct{}
+	closing  sync.Once
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -86,7 +91,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, &parley.Error{Code: parley.EUNAVAILABLE, Op: op, Message: msg, Err: err}
 	}
 	log.Info("postgres connected", "server", where, "max_conns", cfg.MaxConns)
-	return &Store{pool: pool, log: log, appends: newGroupCommit(pool, appendCommitters, maxAppendBatch)}, nil
+	s := &Store{pool: pool, log: log, appends: newGroupCommit(pool, appendCommitters, maxAppendBatch),
+		stopFold: make(chan struct{}), foldDone: make(chan struct{})}
+	go s.foldLoop(s.stopFold, s.foldDone)
+	return s, nil
 }
 
 // describe names the server and database of cfg for messages and logs.
@@ -106,8 +114,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close lets the appends already gathered commit, then releases the pool,
 // waiting for connections in use to be returned.
 func (s *Store) Close() error {
-	s.appends.close()
-	s.pool.Close()
+	s.closing.Do(func() {
+		close(s.stopFold)
+		<-s.foldDone
+		s.appends.close()
+		s.pool.Close()
+	})
 	return nil
 }
 
