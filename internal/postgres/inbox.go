@@ -26,15 +26,17 @@ type inboxQuery struct {
 	viewerArg string
 	// none is set when a malformed id makes the filter select nothing.
 	none bool
-	// buckets is where as conditions on the (status, assignee_id) columns of
-	// the inbox delta tables (alias d), nil when the filter also asks for
-	// something no bucket knows (a customer).
+	// buckets are the conditions of where on status and assignee, written
+	// for the (status, assignee_id) columns of the inbox delta tables (alias
+	// d). byCustomer marks a filter on a customer, which no bucket knows.
 	buckets    []string
 	byCustomer bool
 }
 
 // cond adds a condition on the conversation's status or assignee, which a
-// bucket of the inbox counters answers too.
+// bucket of the inbox counters answers too. sql names no column but
+// c.status and c.assignee_id, and values only as placeholders or literal
+// statuses, so renaming the alias is all the buckets need.
 func (q *inboxQuery) cond(sql string) {
 	q.where = append(q.where, sql)
 	q.buckets = append(q.buckets, strings.ReplaceAll(sql, "c.", "d."))
