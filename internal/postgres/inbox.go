@@ -153,8 +153,8 @@ func inboxSQL(f parley.InboxFilter) (*inboxStatements, error) {
 	st := &inboxStatements{limit: limit, none: q.none}
 	if q.byCustomer {
 		// A customer's conversations are few: count them.
-		st.totals = `SELECT count(*), count(*) FILTER (WHERE c.last_customer_seq > 0 AND c.last_customer_seq > ` +
-			q.readSeq + `) FROM ` + q.from + q.whereSQL()
+		st.totals = `SELECT count(*), count(*) FILTER (WHERE c.last_customer_seq > ` + q.readSeq + `) FROM ` +
+			q.from + q.whereSQL()
 	} else {
 		// Sums over the buckets the filter selects (see migration 0006):
 		// the conversations, those with a customer message, less those of
