@@ -3,9 +3,14 @@ package realtime
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"sync"
+	"time"
 )
 
 // A socket keeps the read and write buffers its HTTP connection is hijacked
@@ -20,36 +25,181 @@ const (
 )
 
 // smallBuffers is the ResponseWriter the WebSocket handshake is given: its
-// Hijack hands over the connection with buffers of the sizes above.
+// Hijack hands over the connection with buffers of the sizes above, under a
+// reader that knows when the socket is idle (see idleConn), which it keeps
+// for the socket's read loop.
 type smallBuffers struct {
 	http.ResponseWriter
+	conn *idleConn
 }
 
 // Unwrap lets http.ResponseController reach the writer underneath.
-func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
 	// Bytes the client sent after its handshake request, which net/http
-	// read ahead, must stay buffered: the WebSocket library keeps what the
-	// reader holds and reads the rest from the connection itself.
-	br := bufio.NewReaderSize(conn, socketReadBuffer)
+	// read ahead, are read first.
+	ic := &idleConn{Conn: conn}
 	if n := brw.Reader.Buffered(); n > 0 {
 		early, err := brw.Reader.Peek(n)
 		if err != nil {
 			conn.Close()
 			return nil, nil, err
 		}
-		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(socketReadBuffer, n))
-		if _, err := br.Peek(n); err != nil {
-			conn.Close()
-			return nil, nil, err
-		}
+		ic.pending = bytes.Clone(early)
 	}
+	br := bufio.NewReaderSize(ic, socketReadBuffer)
+	w.conn = ic
 	// net/http flushed the response headers before handing over its
 	// writer, which is empty.
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+	return ic, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+}
+
+// An idle socket should hold as little as possible, and what a Go program
+// holds for a connection waiting for its next frame is mostly the stack of
+// the goroutine blocked in the read. Blocked inside the WebSocket library's
+// frame reader, that stack never shrinks below 8 KB; blocked in a plain read
+// of the connection, it needs under 2 KB. So a socket's reading alternates
+// (client.readLoop): a goroutine that reads and handles frames through the
+// library until none has come for socketLinger, and ends; and the socket's
+// long-lived goroutine, which then only waits for the next bytes.
+//
+// socketLinger keeps the first for a socket in the middle of a
+// conversation, so a burst of frames does not start a goroutine each.
+const socketLinger = time.Second
+
+// errIdle is what a read returns when, between two messages, nothing came
+// for socketLinger. No byte of a frame has been consumed then, so the
+// library's reader is as it was and reading may start again later.
+var errIdle = errors.New("no frame for a while")
+
+// idleConn is the connection under a socket's read buffer. It follows the
+// WebSocket framing of the bytes it hands over, so it knows when the
+// library has read everything up to the end of a message (the read buffer
+// is empty whenever the library reads from the connection): once linger is
+// set, such a read gives up with errIdle after socketLinger. The library
+// reads under its own lock; wait reads from another goroutine, hence mu.
+type idleConn struct {
+	net.Conn
+	mu      sync.Mutex
+	linger  bool
+	frames  frameTracker
+	pending []byte // read before the library asked for it; read first
+	buf     [16]byte
+}
+
+func (c *idleConn) Read(p []byte) (n int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case len(c.pending) > 0:
+		n = copy(p, c.pending)
+		c.pending = c.pending[n:]
+	case c.linger && c.frames.betweenMessages():
+		if err := c.Conn.SetReadDeadline(time.Now().Add(socketLinger)); err != nil {
+			return 0, err
+		}
+		n, err = c.Conn.Read(p)
+		if derr := c.Conn.SetReadDeadline(time.Time{}); derr != nil && err == nil {
+			err = derr
+		}
+		if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, errIdle
+		}
+	default:
+		n, err = c.Conn.Read(p)
+	}
+	c.frames.feed(p[:n])
+	return n, err
+}
+
+// lingerBetweenMessages makes reads between two messages give up after
+// socketLinger.
+func (c *idleConn) lingerBetweenMessages() {
+	c.mu.Lock()
+	c.linger = true
+	c.mu.Unlock()
+}
+
+// wait blocks until the peer sends something, which the next Read returns.
+// Call it only when the library has nothing buffered: after errIdle.
+func (c *idleConn) wait() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pending) > 0 {
+		return nil
+	}
+	n, err := c.Conn.Read(c.buf[:])
+	if n > 0 {
+		c.pending = c.buf[:n]
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// frameTracker follows the frames of a WebSocket byte stream (RFC 6455,
+// section 5.2) as far as their boundaries: where a header ends, how much
+// payload is left, whether a message's fragments are still to come.
+type frameTracker struct {
+	header    [14]byte
+	headerLen int   // bytes of the current header seen
+	payload   int64 // payload bytes left in the current frame
+	fragments bool  // a data frame without FIN was seen; its continuation is due
+}
+
+// betweenMessages reports whether the stream is at the end of a message.
+func (t *frameTracker) betweenMessages() bool {
+	return t.headerLen == 0 && t.payload == 0 && !t.fragments
+}
+
+func (t *frameTracker) feed(b []byte) {
+	for len(b) > 0 {
+		if t.payload > 0 {
+			k := min(int64(len(b)), t.payload)
+			t.payload -= k
+			b = b[k:]
+			continue
+		}
+		t.header[t.headerLen] = b[0]
+		t.headerLen++
+		b = b[1:]
+		if t.headerLen < 2 {
+			continue
+		}
+		size, length := 2, int64(t.header[1]&0x7f)
+		switch length {
+		case 126:
+			size += 2
+		case 127:
+			size += 8
+		}
+		if t.header[1]&0x80 != 0 {
+			size += 4 // the masking key
+		}
+		if t.headerLen < size {
+			continue
+		}
+		switch length {
+		case 126:
+			length = int64(binary.BigEndian.Uint16(t.header[2:4]))
+		case 127:
+			// A length with the top bit set is refused by the library,
+			// which closes the socket; whatever is tracked after does not
+			// matter.
+			length = int64(binary.BigEndian.Uint64(t.header[2:10]) &^ (1 << 63))
+		}
+		if opcode := t.header[0] & 0x0f; opcode < 8 {
+			// A data or continuation frame; control frames may come between
+			// a message's fragments and leave it open.
+			t.fragments = t.header[0]&0x80 == 0
+		}
+		t.payload, t.headerLen = length, 0
+	}
 }

@@ -10,7 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,32 +31,10 @@ func TestFrameSentWithTheHandshake(t *testing.T) {
 	e := newEnv(t, migrated(t, s), Options{})
 	_, tok, _ := e.visitor("early", "")
 
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.hs.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	var key [16]byte
-	rand.Read(key[:])
-	req := "GET /ws HTTP/1.1\r\nHost: " + strings.TrimPrefix(e.hs.URL, "http://") + "\r\n" +
-		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(key[:]) + "\r\n" +
-		"Sec-WebSocket-Protocol: " + Version + "\r\nAuthorization: Bearer " + tok + "\r\n\r\n"
 	// Two frames, the second larger than the connection's read buffer.
 	frames := append(maskedText([]byte(`{"type":"ping","ref":"early"}`)),
 		maskedText([]byte(`{"type":"ping","ref":"`+strings.Repeat("x", 3*socketReadBuffer)+`"}`))...)
-	if _, err := conn.Write(append([]byte(req), frames...)); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("handshake answered %s", resp.Status)
-	}
+	_, br := rawSocket(t, e, tok, frames)
 	var got []string
 	for len(got) < 3 {
 		var f Frame
@@ -73,14 +53,52 @@ func TestFrameSentWithTheHandshake(t *testing.T) {
 	}
 }
 
+// rawSocket opens a socket by hand, authenticated by tok, writing early
+// right behind the handshake request, and returns the connection and its
+// reader, past the handshake's response.
+func rawSocket(t *testing.T, e *env, tok string, early []byte) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.hs.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	var key [16]byte
+	rand.Read(key[:])
+	req := "GET /ws HTTP/1.1\r\nHost: " + strings.TrimPrefix(e.hs.URL, "http://") + "\r\n" +
+		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+		"Sec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(key[:]) + "\r\n" +
+		"Sec-WebSocket-Protocol: " + Version + "\r\nAuthorization: Bearer " + tok + "\r\n\r\n"
+	if _, err := conn.Write(append([]byte(req), early...)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake answered %s", resp.Status)
+	}
+	return conn, br
+}
+
 // maskedText is a client's final text frame carrying p.
-func maskedText(p []byte) []byte {
-	b := []byte{0x81}
+func maskedText(p []byte) []byte { return maskedFrame(0x81, p) }
+
+// maskedFrame is a client's frame: first is its first byte (FIN and
+// opcode), p its payload.
+func maskedFrame(first byte, p []byte) []byte {
+	b := []byte{first}
 	switch {
 	case len(p) < 126:
 		b = append(b, 0x80|byte(len(p)))
-	default:
+	case len(p) <= 0xffff:
 		b = append(b, 0x80|126, byte(len(p)>>8), byte(len(p)))
+	default:
+		b = append(b, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
 	}
 	var mask [4]byte
 	rand.Read(mask[:])
@@ -153,4 +171,190 @@ func TestFramesLargerThanTheBuffers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFrameTracker: the tracker under a socket's reads knows where each
+// message ends, however the stream is cut: frames of every length
+// encoding, masked or not, empty, and a message in fragments with a control
+// frame between them.
+func TestFrameTracker(t *testing.T) {
+	unmasked := func(first byte, p []byte) []byte {
+		return append([]byte{first, byte(len(p))}, p...)
+	}
+	parts := []struct {
+		frame  []byte
+		endsAt bool // the stream is between messages after it
+	}{
+		{maskedText([]byte(`{"type":"ping"}`)), true},
+		{maskedText(nil), true},
+		{maskedFrame(0x89, []byte("ping")), true}, // a ping between messages
+		{maskedText([]byte(strings.Repeat("m", 300))), true},
+		{maskedText([]byte(strings.Repeat("l", 70_000))), true},
+		{maskedFrame(0x01, []byte(`{"type":`)), false}, // text, no FIN
+		{maskedFrame(0x8a, []byte("pong")), false},     // a pong between fragments
+		{maskedFrame(0x00, []byte(`"ping",`)), false},  // continuation, no FIN
+		{maskedFrame(0x80, []byte(`"ref":"f"}`)), true},
+		{unmasked(0x81, []byte("unmasked")), true},
+	}
+	var stream []byte
+	ends := map[int]bool{0: true}
+	for _, p := range parts {
+		stream = append(stream, p.frame...)
+		if p.endsAt {
+			ends[len(stream)] = true
+		}
+	}
+	for _, step := range []int{1, 2, 3, 5, 7, 64, 4096, len(stream)} {
+		var tr frameTracker
+		for at := 0; at < len(stream); {
+			n := min(step, len(stream)-at)
+			tr.feed(stream[at : at+n])
+			at += n
+			if got := tr.betweenMessages(); got != ends[at] {
+				t.Fatalf("fed %d bytes at a time, after %d of %d: between messages %v, want %v",
+					step, at, len(stream), got, ends[at])
+			}
+		}
+	}
+}
+
+// TestSocketIdleBetweenMessages: a socket that has had nothing for longer
+// than socketLinger is read by its waiting goroutine alone, and still gets
+// every frame after: one sent whole, one stalled in the middle for longer
+// than the linger, one in fragments with a ping between them. The server's
+// own pings get their pongs throughout.
+func TestSocketIdleBetweenMessages(t *testing.T) {
+	s, err := sqlite.Open(ctxT, t.TempDir()+"/db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pings less often than the linger, so the socket has idle spells.
+	e := newEnv(t, migrated(t, s), Options{PingInterval: 2 * time.Second, PongTimeout: time.Second})
+	_, tok, _ := e.visitor("idle", "")
+	conn, br := rawSocket(t, e, tok, nil)
+	frames := make(chan string, 16)
+	var pongs atomic.Int64
+	go func() {
+		defer close(frames)
+		for {
+			f, op, err := readClientSide(br)
+			if err != nil {
+				return
+			}
+			switch op {
+			case 0x9: // the server's ping: answer it
+				if _, err := conn.Write(maskedFrame(0x8a, f)); err != nil {
+					return
+				}
+				pongs.Add(1)
+			case 0x1:
+				var fr Frame
+				if err := json.Unmarshal(f, &fr); err != nil {
+					frames <- "bad frame: " + string(f)
+					return
+				}
+				frames <- fr.Type + ":" + fr.Ref
+			}
+		}
+	}()
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case got := <-frames:
+			if got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %q", want)
+		}
+	}
+	// idle waits until nothing reads the socket's frames: a ping's pong
+	// may have started a reading goroutine, which ends after socketLinger.
+	idle := func() {
+		t.Helper()
+		deadline := time.Now().Add(socketLinger + 3*time.Second)
+		for goroutinesIn("realtime.(*client).readFrames") != 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("frames are still read after the socket has been idle for longer than the linger")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	write := func(b []byte) {
+		t.Helper()
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect("ready:")
+	idle()
+	write(maskedText([]byte(`{"type":"ping","ref":"whole"}`)))
+	expect("pong:whole")
+	idle()
+	stalled := maskedText([]byte(`{"type":"ping","ref":"stalled"}`))
+	write(stalled[:9])
+	time.Sleep(socketLinger + 500*time.Millisecond)
+	write(stalled[9:])
+	expect("pong:stalled")
+	idle()
+	write(maskedFrame(0x01, []byte(`{"type":"ping",`)))
+	time.Sleep(socketLinger + 500*time.Millisecond)
+	write(maskedFrame(0x89, []byte("p")))
+	time.Sleep(socketLinger + 500*time.Millisecond)
+	write(maskedFrame(0x80, []byte(`"ref":"fragments"}`)))
+	expect("pong:fragments")
+	idle()
+	write(maskedText([]byte(`{"type":"ping","ref":"after"}`)))
+	expect("pong:after")
+	if pongs.Load() == 0 {
+		t.Fatal("the server sent no ping in all that time")
+	}
+}
+
+// readClientSide reads one unmasked server frame, its payload and opcode.
+func readClientSide(r io.Reader) ([]byte, byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, 0, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var ext [2]byte
+		if _, err := io.ReadFull(r, ext[:]); err != nil {
+			return nil, 0, err
+		}
+		n = uint64(binary.BigEndian.Uint16(ext[:]))
+	case 127:
+		var ext [8]byte
+		if _, err := io.ReadFull(r, ext[:]); err != nil {
+			return nil, 0, err
+		}
+		n = binary.BigEndian.Uint64(ext[:])
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return nil, 0, err
+	}
+	return p, h[0] & 0x0f, nil
+}
+
+// goroutinesIn counts the goroutines with fn on their stacks.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
 }

@@ -244,7 +244,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+	sb := &smallBuffers{ResponseWriter: w}
+	conn, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		Subprotocols: []string{Version},
 		// Origin is checked above, and only where it matters: for the
 		// session cookie. Token sockets come from widgets on any site.
@@ -265,7 +266,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	c := &client{srv: s, conn: conn, p: p, ip: ip, ctx: ctx, id: s.ids.Add(1)}
+	c := &client{srv: s, conn: conn, ic: sb.conn, p: p, ip: ip, ctx: ctx, id: s.ids.Add(1)}
 	c.drained = sync.NewCond(&c.mu)
 	c.maxSubs = s.opts.MaxSubscriptions
 	if p.IsAgent() {
