@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -44,6 +46,13 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// Bytes the client sent after its handshake request, which net/http
 	// read ahead, are read first.
 	ic := &idleConn{Conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			if ic.poller = processPoller(); ic.poller != nil {
+				ic.raw = raw
+			}
+		}
+	}
 	if n := brw.Reader.Buffered(); n > 0 {
 		early, err := brw.Reader.Peek(n)
 		if err != nil {
@@ -90,6 +99,28 @@ type idleConn struct {
 	frames  frameTracker
 	pending []byte // read before the library asked for it; read first
 	buf     [16]byte
+
+	// Parking (poller_linux.go): set before the socket is handed to the
+	// library, nil where idle sockets wait on goroutines.
+	poller   *poller
+	raw      syscall.RawConn
+	token    atomic.Uint64 // while parked, the poller's key for the socket
+	inPoller bool          // added to the poller's set; touched only while not parked
+}
+
+// errNoPoller: the socket cannot be parked; it waits on a goroutine.
+var errNoPoller = errors.New("no poller")
+
+// Close closes the connection; a socket parked in the poller is then
+// ended here, since no read of it is left to fail.
+func (c *idleConn) Close() error {
+	err := c.Conn.Close()
+	if c.poller != nil {
+		if cl := c.poller.unpark(c); cl != nil {
+			go cl.finish()
+		}
+	}
+	return err
 }
 
 func (c *idleConn) Read(p []byte) (n int, err error) {

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -219,7 +220,7 @@ func TestFrameTracker(t *testing.T) {
 }
 
 // TestSocketIdleBetweenMessages: a socket that has had nothing for longer
-// than socketLinger is read by its waiting goroutine alone, and still gets
+// than socketLinger holds no goroutine (it is parked), and still gets
 // every frame after: one sent whole, one stalled in the middle for longer
 // than the linger, one in fragments with a ping between them. The server's
 // own pings get their pongs throughout.
@@ -268,12 +269,12 @@ func TestSocketIdleBetweenMessages(t *testing.T) {
 			t.Fatalf("no %q", want)
 		}
 	}
-	// idle waits until nothing reads the socket's frames: a ping's pong
-	// may have started a reading goroutine, which ends after socketLinger.
+	// idle waits until no goroutine serves the socket: a ping's pong may
+	// have started one, which ends after socketLinger.
 	idle := func() {
 		t.Helper()
 		deadline := time.Now().Add(socketLinger + 3*time.Second)
-		for goroutinesIn("realtime.(*client).readFrames") != 0 {
+		for socketGoroutines() != 0 {
 			if time.Now().After(deadline) {
 				t.Fatal("frames are still read after the socket has been idle for longer than the linger")
 			}
@@ -339,6 +340,11 @@ func readClientSide(r io.Reader) ([]byte, byte, error) {
 	return p, h[0] & 0x0f, nil
 }
 
+// socketGoroutines counts the goroutines serving sockets.
+func socketGoroutines() int {
+	return goroutinesIn("realtime.(*client).serveFrames") + goroutinesIn("realtime.(*idleConn).wait")
+}
+
 // goroutinesIn counts the goroutines with fn on their stacks.
 func goroutinesIn(fn string) int {
 	buf := make([]byte, 1<<20)
@@ -357,4 +363,89 @@ func goroutinesIn(fn string) int {
 		}
 	}
 	return count
+}
+
+// TestParkedSocketEnds: a parked socket still ends when its connection
+// does, whichever side closes it: the visitor going away is seen by the
+// agent as presence, and a parked socket the server closes (a shutdown)
+// gets its close frame and lets the shutdown complete.
+func TestParkedSocketEnds(t *testing.T) {
+	s, err := sqlite.Open(ctxT, t.TempDir()+"/db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, migrated(t, s), Options{})
+	alice, aliceTok := e.agent("alice", parley.RoleAgent)
+	visitor, vTok, conv := e.visitor("parked", alice.ID)
+	a := e.dial(aliceTok)
+	a.resume(conv.ID, 0)
+	a.expect(TypeResumed)
+
+	conn, br := rawSocket(t, e, vTok, maskedText([]byte(`{"type":"resume","conversationId":"`+conv.ID+`","lastSeq":0}`)))
+	for resumed := false; !resumed; {
+		f, _, err := readClientSide(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fr Frame
+		json.Unmarshal(f, &fr)
+		resumed = fr.Type == TypeResumed
+	}
+	for {
+		f := a.expect(TypePresence)
+		if f.From != nil && f.From.ID == visitor.ID && f.Online {
+			break
+		}
+	}
+	time.Sleep(socketLinger + 500*time.Millisecond) // parked
+	conn.Close()
+	for {
+		f := a.expect(TypePresence)
+		if f.From != nil && f.From.ID == visitor.ID && !f.Online {
+			break
+		}
+	}
+
+	// Two more, parked, and the server shutting down: one answers the close
+	// frame, the other never reads again, so its socket ends when the
+	// shutdown's time is up and the server drops the connection.
+	conn2, br2 := rawSocket(t, e, vTok, nil)
+	_, br3 := rawSocket(t, e, vTok, nil)
+	for _, br := range []*bufio.Reader{br2, br3} {
+		if _, _, err := readClientSide(br); err != nil { // ready
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(socketLinger + 500*time.Millisecond)
+	closed := make(chan []byte, 1)
+	go func() {
+		for {
+			f, op, err := readClientSide(br2)
+			if err != nil {
+				close(closed)
+				return
+			}
+			if op == 0x8 {
+				conn2.Write(maskedFrame(0x88, f[:2]))
+				closed <- f
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctxT, 2*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- e.srv.Shutdown(ctx) }()
+	select {
+	case <-shut:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the shutdown did not end the parked sockets")
+	}
+	f, ok := <-closed
+	if !ok {
+		t.Fatal("the parked socket was not sent a close frame")
+	}
+	if code := binary.BigEndian.Uint16(f[:2]); code != uint16(closeShutdown) {
+		t.Fatalf("close code %d, want %d", code, closeShutdown)
+	}
 }

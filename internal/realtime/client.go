@@ -23,10 +23,14 @@ type client struct {
 	srv  *Server
 	conn *websocket.Conn
 	ic   *idleConn // under conn's read buffer
-	id   uint64    // origin of the events it publishes (typing, presence)
-	p    Principal
-	ip   string
-	ctx  context.Context // ends with the connection
+	// release gives back what the socket holds (its slot in the server's
+	// count and its address's); finish calls it once.
+	release  func()
+	unparked bool   // parking failed; the socket waits in place (reader only)
+	id       uint64 // origin of the events it publishes (typing, presence)
+	p        Principal
+	ip       string
+	ctx      context.Context // ends with the connection
 
 	lastRead atomic.Int64 // unix nanoseconds of the last frame or pong
 
@@ -194,42 +198,47 @@ func (c *client) writeLoop() {
 	}
 }
 
-// readLoop reads the socket's frames and handles them one at a time, in
-// order, until the connection ends. The frames are read and handled by a
-// goroutine that ends once none has come for socketLinger (see idleConn);
-// the loop's own goroutine lives as long as the socket and, between bursts
-// of frames, only waits for the next bytes, which needs little stack.
-// Handling a frame may need much more (a resume reads the store), and a
-// goroutine keeps the stack it grew until the collector shrinks it, by
-// half per cycle. Over 15,000 idle sockets, the stacks took 11.6 KB a
-// socket with frames handled in place, 8.2 KB with a goroutine blocked in
-// the library's reader and frames handled apart.
-func (c *client) readLoop() {
-	c.ic.lingerBetweenMessages()
-	var wg sync.WaitGroup
-	for {
-		// Frames first: the handshake or the auth frame may have brought
-		// more, which the library holds already.
-		open := false
-		wg.Go(func() { open = c.readFrames() })
-		wg.Wait()
-		if !open || c.ic.wait() != nil {
-			return
-		}
-	}
-}
-
-// readFrames reads and handles frames until none has come for
-// socketLinger, and reports whether the socket is still open.
-func (c *client) readFrames() bool {
+// serveFrames reads the socket's frames and handles them one at a time,
+// in order, until none has come for socketLinger (see idleConn). It then
+// parks the socket in the poller, which calls it again on a new goroutine
+// when the next bytes come, so an idle socket holds no goroutine; where
+// there is no poller, it waits for them in place. When the connection
+// ends, it ends the socket.
+func (c *client) serveFrames() {
 	for {
 		typ, data, err := c.conn.Read(c.ctx)
-		if err != nil {
-			return errors.Is(err, errIdle)
+		if err == nil {
+			c.touch()
+			c.handle(typ, data)
+			continue
 		}
-		c.touch()
-		c.handle(typ, data)
+		if !errors.Is(err, errIdle) {
+			break
+		}
+		if p := c.ic.poller; p != nil && !c.unparked {
+			parked, err := p.park(c)
+			if err == nil {
+				if parked {
+					return
+				}
+				break // closed
+			}
+			c.srv.log.Warn("realtime: parking an idle socket", "err", err)
+			c.unparked = true
+		}
+		if c.ic.wait() != nil {
+			break
+		}
 	}
+	c.finish()
+}
+
+// finish ends the socket once its connection has ended or failed.
+func (c *client) finish() {
+	c.end()
+	c.srv.hub.remove(c)
+	c.conn.CloseNow()
+	c.release()
 }
 
 func (c *client) reply(f *Frame) { c.enqueue(encode(f)) }

@@ -302,13 +302,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// authenticating and the middleware's frames) is freed instead of being
 	// kept for the socket's life, a third of an idle socket's memory.
 	handedOff = true
-	go func() {
-		defer release()
-		c.readLoop()
-		c.end()
-		s.hub.remove(c)
-		conn.CloseNow()
-	}()
+	c.release = release
+	sb.conn.lingerBetweenMessages()
+	go c.serveFrames()
 }
 
 // authenticateByFrame waits for the auth frame of a socket that brought no

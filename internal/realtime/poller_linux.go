@@ -1,0 +1,147 @@
+package realtime
+
+import (
+	"errors"
+	"sync"
+	"syscall"
+)
+
+// An idle socket needs no goroutine at all: its connection is parked in an
+// epoll set of the process's own, and one goroutine waits on that set for
+// all of them. When a parked connection becomes readable (a frame, a pong,
+// the peer closing), its socket gets a goroutine again. The descriptor
+// stays in Go's own poller too; adding it to a second epoll set is allowed,
+// and it leaves that set when it is closed.
+//
+// Level-triggered and one-shot: a connection that has bytes already when
+// it is parked is reported at once, and each parking reports once.
+type poller struct {
+	epfd int
+
+	mu     sync.Mutex
+	parked map[uint64]*client
+	next   uint64
+	failed bool // epoll_wait failed: nothing parks any more
+}
+
+var (
+	thePoller     *poller
+	thePollerErr  error
+	thePollerOnce sync.Once
+)
+
+// processPoller returns the process's poller, started on first use, or nil
+// when the system refuses one (then sockets wait on goroutines).
+func processPoller() *poller {
+	thePollerOnce.Do(func() {
+		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err != nil {
+			thePollerErr = err
+			return
+		}
+		thePoller = &poller{epfd: epfd, parked: map[uint64]*client{}}
+		go thePoller.run()
+	})
+	return thePoller
+}
+
+const parkEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+
+// park hands c's connection to the poller, which starts c.serveFrames on
+// a goroutine of its own once it is readable. It reports false when c
+// cannot be parked because its connection is closed; then the caller ends
+// the socket. An error with the poller itself is returned, and the caller
+// waits on its own goroutine instead.
+func (p *poller) park(c *client) (bool, error) {
+	ic := c.ic
+	if ic.raw == nil {
+		return false, errNoPoller
+	}
+	// The set is changed under mu, so the wake that may follow at once
+	// (see run) sees inPoller set, and closing the connection meanwhile
+	// (see unpark) waits for the outcome.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failed {
+		return false, errNoPoller
+	}
+	p.next++
+	tok := p.next
+	p.parked[tok] = c
+	ic.token.Store(tok)
+
+	var ctlErr error
+	op := syscall.EPOLL_CTL_MOD
+	if !ic.inPoller {
+		op = syscall.EPOLL_CTL_ADD
+	}
+	ev := syscall.EpollEvent{Events: parkEvents, Fd: int32(tok), Pad: int32(tok >> 32)}
+	// Control keeps the descriptor open while the set is changed, so it is
+	// this connection's, not a new one's that reused its number.
+	err := ic.raw.Control(func(fd uintptr) {
+		ctlErr = syscall.EpollCtl(p.epfd, op, int(fd), &ev)
+	})
+	if err == nil && ctlErr == nil {
+		ic.inPoller = true
+		return true, nil
+	}
+	delete(p.parked, tok)
+	ic.token.CompareAndSwap(tok, 0)
+	if err != nil {
+		return false, nil // the connection is closed
+	}
+	return false, ctlErr
+}
+
+// unpark takes c back when its connection is closed while parked, and
+// reports whether it did; the caller then ends the socket.
+func (p *poller) unpark(ic *idleConn) *client {
+	tok := ic.token.Swap(0)
+	if tok == 0 {
+		return nil
+	}
+	return p.take(tok)
+}
+
+func (p *poller) take(tok uint64) *client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.parked[tok]
+	delete(p.parked, tok)
+	return c
+}
+
+func (p *poller) run() {
+	events := make([]syscall.EpollEvent, 128)
+	for {
+		n, err := syscall.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			// Nothing parks from now on (see park's callers); what is
+			// parked is woken to wait on goroutines of its own.
+			p.fail()
+			return
+		}
+		for _, ev := range events[:n] {
+			tok := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			if c := p.take(tok); c != nil {
+				c.ic.token.CompareAndSwap(tok, 0)
+				go c.serveFrames()
+			}
+		}
+	}
+}
+
+func (p *poller) fail() {
+	p.mu.Lock()
+	parked := p.parked
+	p.parked = map[uint64]*client{}
+	p.failed = true
+	p.mu.Unlock()
+	for _, c := range parked {
+		c.ic.token.Store(0)
+		go c.serveFrames()
+	}
+}
