@@ -30,7 +30,7 @@ type client struct {
 	id       uint64 // origin of the events it publishes (typing, presence)
 	p        Principal
 	ip       string
-	ctx      context.Context // ends with the connection
+	ctx      context.Context // for the socket's requests; never cancelled (see ServeHTTP)
 
 	lastRead atomic.Int64 // unix nanoseconds of the last frame or pong
 

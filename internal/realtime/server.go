@@ -202,13 +202,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusTooManyRequests, parley.Errorf(parley.ERATELIMITED, "Too many connections from your address."))
 		return
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	// The socket's context outlives the request and is never cancelled:
+	// what runs for the socket ends with its connection. A context with no
+	// Done channel also costs nothing per read (the WebSocket library
+	// watches a cancellable one at every frame) or per store query, and
+	// holds no children for an idle socket.
+	ctx := context.WithoutCancel(r.Context())
 	// release gives back what the socket holds; the handler calls it when
 	// the socket ends during the handshake, the socket's goroutine once it
 	// has been handed off.
 	accepted, handedOff := false, false
 	release := func() {
-		cancel()
 		s.hub.releaseIP(ip)
 		if accepted {
 			s.conns.Done()
