@@ -38,6 +38,7 @@ type Config struct {
 	SourceAddrs   []string
 	AgentEmail    string
 	AgentPassword string
+	CPUProfile    string // a file for parley-bench's own CPU profile
 }
 
 func (c *Config) validate() error {

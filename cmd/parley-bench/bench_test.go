@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +57,32 @@ func TestBenchSend(t *testing.T) {
 	}
 	if !res.OK() {
 		t.Errorf("lost %d, duplicated %d, gaps %d", res.Lost, res.Duplicated, res.Gaps)
+	}
+}
+
+// TestCommandLine runs the command as a user would, with its own CPU
+// profile: it exits 0 when nothing was lost, prints the JSON summary last,
+// and writes the profile (gzipped, as pprof writes it).
+func TestCommandLine(t *testing.T) {
+	url, _, _ := startServer(t)
+	prof := filepath.Join(t.TempDir(), "bench.cpu")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-scenario", "send", "-url", url, "-visitors", "4", "-clients", "2",
+		"-duration", "500ms", "-json", "-cpuprofile", prof}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	var res Result
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || res.Acked == 0 {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("the profile is not a pprof file (%d bytes)", len(b))
 	}
 }
 

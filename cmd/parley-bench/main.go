@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -31,6 +32,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	cfg, err := parseFlags(args, getenv, stderr)
 	if err != nil {
 		return 2
+	}
+	if cfg.CPUProfile != "" {
+		// The load generator shares the machine with the server: its own
+		// profile shows what of the machine it takes.
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "parley-bench:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "parley-bench:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -85,6 +101,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&sources, "source-addrs", "", "comma-separated local addresses to connect from (e.g. 127.0.0.2,127.0.0.3)")
 	fs.StringVar(&c.AgentEmail, "agent-email", c.AgentEmail, "agent account (PARLEY_BENCH_AGENT_EMAIL)")
 	fs.StringVar(&c.AgentPassword, "agent-password", c.AgentPassword, "its password (PARLEY_BENCH_AGENT_PASSWORD)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write parley-bench's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
