@@ -110,34 +110,15 @@ func maskedFrame(first byte, p []byte) []byte {
 	return b
 }
 
-// readServerFrame reads one unmasked, unfragmented server frame.
+// readServerFrame reads one unmasked server text frame.
 func readServerFrame(t *testing.T, r io.Reader) []byte {
 	t.Helper()
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
+	p, op, err := readFrame(r)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if h[0] != 0x81 {
-		t.Fatalf("frame header %x, want a final text frame", h[0])
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(r, ext[:]); err != nil {
-			t.Fatal(err)
-		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(r, ext[:]); err != nil {
-			t.Fatal(err)
-		}
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	p := make([]byte, n)
-	if _, err := io.ReadFull(r, p); err != nil {
-		t.Fatal(err)
+	if op != 0x1 {
+		t.Fatalf("opcode %x, want a text frame", op)
 	}
 	return p
 }
@@ -239,7 +220,7 @@ func TestSocketIdleBetweenMessages(t *testing.T) {
 	go func() {
 		defer close(frames)
 		for {
-			f, op, err := readClientSide(br)
+			f, op, err := readFrame(br)
 			if err != nil {
 				return
 			}
@@ -313,8 +294,8 @@ func TestSocketIdleBetweenMessages(t *testing.T) {
 	}
 }
 
-// readClientSide reads one unmasked server frame, its payload and opcode.
-func readClientSide(r io.Reader) ([]byte, byte, error) {
+// readFrame reads one unmasked server frame: its payload and opcode.
+func readFrame(r io.Reader) ([]byte, byte, error) {
 	var h [2]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return nil, 0, err
@@ -389,7 +370,7 @@ func TestParkedSocketEnds(t *testing.T) {
 
 	conn, br := rawSocket(t, e, vTok, maskedText([]byte(`{"type":"resume","conversationId":"`+conv.ID+`","lastSeq":0}`)))
 	for resumed := false; !resumed; {
-		f, _, err := readClientSide(br)
+		f, _, err := readFrame(br)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -418,7 +399,7 @@ func TestParkedSocketEnds(t *testing.T) {
 	conn2, br2 := rawSocket(t, e, vTok, nil)
 	_, br3 := rawSocket(t, e, vTok, nil)
 	for _, br := range []*bufio.Reader{br2, br3} {
-		if _, _, err := readClientSide(br); err != nil { // ready
+		if _, _, err := readFrame(br); err != nil { // ready
 			t.Fatal(err)
 		}
 	}
@@ -426,7 +407,7 @@ func TestParkedSocketEnds(t *testing.T) {
 	closed := make(chan []byte, 1)
 	go func() {
 		for {
-			f, op, err := readClientSide(br2)
+			f, op, err := readFrame(br2)
 			if err != nil {
 				close(closed)
 				return
