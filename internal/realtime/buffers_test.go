@@ -18,18 +18,13 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
-	"github.com/parleychat/parley/internal/sqlite"
 )
 
 // TestFrameSentWithTheHandshake: a frame the client writes in the same
 // packet as its handshake request (read ahead by net/http) is answered, not
 // lost when the connection gets its own buffers.
 func TestFrameSentWithTheHandshake(t *testing.T) {
-	s, err := sqlite.Open(ctxT, t.TempDir()+"/db", sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, migrated(t, s), Options{})
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
 	_, tok, _ := e.visitor("early", "")
 
 	// Two frames, the second larger than the connection's read buffer.
@@ -126,11 +121,7 @@ func readServerFrame(t *testing.T, r io.Reader) []byte {
 // TestFramesLargerThanTheBuffers: messages of every size up to the
 // largest allowed travel whole both ways, past the sockets' small buffers.
 func TestFramesLargerThanTheBuffers(t *testing.T) {
-	s, err := sqlite.Open(ctxT, t.TempDir()+"/db", sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, migrated(t, s), Options{})
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
 	alice, aliceTok := e.agent("alice", parley.RoleAgent)
 	_, vTok, conv := e.visitor("big", alice.ID)
 	a, v := e.dial(aliceTok), e.dial(vTok)
@@ -207,12 +198,8 @@ func TestFrameTracker(t *testing.T) {
 // than the linger, one in fragments with a ping between them. The server's
 // own pings get their pongs throughout.
 func TestSocketIdleBetweenMessages(t *testing.T) {
-	s, err := sqlite.Open(ctxT, t.TempDir()+"/db", sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Pings less often than the linger, so the socket has idle spells.
-	e := newEnv(t, migrated(t, s), Options{PingInterval: 2 * time.Second, PongTimeout: time.Second})
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{PingInterval: 2 * time.Second, PongTimeout: time.Second})
 	_, tok, _ := e.visitor("idle", "")
 	conn, br := rawSocket(t, e, tok, nil)
 	frames := make(chan string, 16)
@@ -357,11 +344,7 @@ func goroutinesIn(fn string) int {
 // agent as presence, and a parked socket the server closes (a shutdown)
 // gets its close frame and lets the shutdown complete.
 func TestParkedSocketEnds(t *testing.T) {
-	s, err := sqlite.Open(ctxT, t.TempDir()+"/db", sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, migrated(t, s), Options{})
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
 	alice, aliceTok := e.agent("alice", parley.RoleAgent)
 	visitor, vTok, conv := e.visitor("parked", alice.ID)
 	a := e.dial(aliceTok)

@@ -42,13 +42,7 @@ type migrator interface {
 func backends(t *testing.T) []backend {
 	t.Helper()
 	dir := t.TempDir()
-	bs := []backend{{name: "sqlite", open: func(t *testing.T) parley.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return migrated(t, s)
-	}}}
+	bs := []backend{{name: "sqlite", open: func(t *testing.T) parley.Store { return sqliteStore(t, dir) }}}
 	if base := os.Getenv("PARLEY_TEST_POSTGRES_URL"); base != "" {
 		var schemaURL string
 		bs = append(bs, backend{name: "postgres", open: func(t *testing.T) parley.Store {
@@ -63,6 +57,16 @@ func backends(t *testing.T) []backend {
 		}})
 	}
 	return bs
+}
+
+// sqliteStore opens and migrates a SQLite store in dir.
+func sqliteStore(t *testing.T, dir string) parley.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migrated(t, s)
 }
 
 func migrated(t *testing.T, s migrator) parley.Store {
