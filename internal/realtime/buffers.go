@@ -70,14 +70,13 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // An idle socket should hold as little as possible, and what a Go program
 // holds for a connection waiting for its next frame is mostly the stack of
-// the goroutine blocked in the read. Blocked inside the WebSocket library's
-// frame reader, that stack never shrinks below 8 KB; blocked in a plain read
-// of the connection, it needs under 2 KB. So a socket's reading alternates
-// (client.readLoop): a goroutine that reads and handles frames through the
-// library until none has come for socketLinger, and ends; and the socket's
-// long-lived goroutine, which then only waits for the next bytes.
+// the goroutine blocked in the read: 8 KB for one blocked inside the
+// WebSocket library's frame reader. So a socket's frames are read and
+// handled by a goroutine (client.serveFrames) that ends once none has come
+// for socketLinger; the socket is then parked in the poller, or, where
+// there is none, waits for its next bytes in a plain read (idleConn.wait).
 //
-// socketLinger keeps the first for a socket in the middle of a
+// socketLinger keeps that goroutine for a socket in the middle of a
 // conversation, so a burst of frames does not start a goroutine each.
 const socketLinger = time.Second
 

@@ -26,7 +26,6 @@ type poller struct {
 
 var (
 	thePoller     *poller
-	thePollerErr  error
 	thePollerOnce sync.Once
 )
 
@@ -36,7 +35,6 @@ func processPoller() *poller {
 	thePollerOnce.Do(func() {
 		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 		if err != nil {
-			thePollerErr = err
 			return
 		}
 		thePoller = &poller{epfd: epfd, parked: map[uint64]*client{}}
@@ -53,10 +51,7 @@ const parkEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 // the socket. An error with the poller itself is returned, and the caller
 // waits on its own goroutine instead.
 func (p *poller) park(c *client) (bool, error) {
-	ic := c.ic
-	if ic.raw == nil {
-		return false, errNoPoller
-	}
+	ic := c.ic // its poller and raw connection are set together (smallBuffers.Hijack)
 	// The set is changed under mu, so the wake that may follow at once
 	// (see run) sees inPoller set, and closing the connection meanwhile
 	// (see unpark) waits for the outcome.

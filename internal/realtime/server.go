@@ -209,8 +209,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// holds no children for an idle socket.
 	ctx := context.WithoutCancel(r.Context())
 	// release gives back what the socket holds; the handler calls it when
-	// the socket ends during the handshake, the socket's goroutine once it
-	// has been handed off.
+	// the socket ends during the handshake, client.finish once it has been
+	// handed off.
 	accepted, handedOff := false, false
 	release := func() {
 		s.hub.releaseIP(ip)
@@ -300,11 +300,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.reply(&Frame{Type: TypeReady, Version: Version, Principal: whoOf(p)})
 	s.hub.add(c)
-	// The socket lives on in a goroutine of its own and the handler
-	// returns: the hijacked connection is no longer net/http's, and what the
-	// handshake held (the request and its headers, the stack grown while
-	// authenticating and the middleware's frames) is freed instead of being
-	// kept for the socket's life, a third of an idle socket's memory.
+	// The socket lives on in goroutines of its own (client.serveFrames) and
+	// the handler returns: the hijacked connection is no longer net/http's,
+	// and what the handshake held (the request and its headers, the stack
+	// grown while authenticating and the middleware's frames) is freed
+	// instead of being kept for the socket's life, a third of an idle
+	// socket's memory.
 	handedOff = true
 	c.release = release
 	sb.conn.lingerBetweenMessages()
