@@ -10,26 +10,33 @@ import (
 )
 
 // Broker delivers each published message synchronously to the subscribers of
-// its topic in this process.
+// its topic in this process. A topic's subscribers are a slice: most topics
+// (a conversation's, with its visitor's socket and perhaps an agent's) have
+// one or two, and every socket subscribes to some.
 type Broker struct {
 	mu     sync.RWMutex
-	topics map[string]map[*subscription]struct{}
+	topics map[string][]*subscription
 }
 
-type subscription struct{ fn func([]byte) }
+type subscription struct {
+	b     *Broker
+	topic string
+	fn    func([]byte)
+	gone  bool // cancelled; under b.mu
+}
 
 var _ parley.Broker = (*Broker)(nil)
 
 // NewBroker returns an empty broker.
 func NewBroker() *Broker {
-	return &Broker{topics: make(map[string]map[*subscription]struct{})}
+	return &Broker{topics: make(map[string][]*subscription)}
 }
 
 // Publish calls every subscriber of topic with data before returning.
 func (b *Broker) Publish(ctx context.Context, topic string, data []byte) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	for s := range b.topics[topic] {
+	for _, s := range b.topics[topic] {
 		s.fn(data)
 	}
 	return nil
@@ -37,26 +44,35 @@ func (b *Broker) Publish(ctx context.Context, topic string, data []byte) error {
 
 // Subscribe registers fn for topic until cancel is called.
 func (b *Broker) Subscribe(topic string, fn func([]byte)) (func(), error) {
-	s := &subscription{fn: fn}
+	s := &subscription{b: b, topic: topic, fn: fn}
 	b.mu.Lock()
-	subs := b.topics[topic]
-	if subs == nil {
-		subs = make(map[*subscription]struct{})
-		b.topics[topic] = subs
-	}
-	subs[s] = struct{}{}
+	b.topics[topic] = append(b.topics[topic], s)
 	b.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			delete(b.topics[topic], s)
-			if len(b.topics[topic]) == 0 {
-				delete(b.topics, topic)
-			}
-		})
-	}, nil
+	return s.cancel, nil
+}
+
+func (s *subscription) cancel() {
+	b := s.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s.gone {
+		return
+	}
+	s.gone = true
+	subs := b.topics[s.topic]
+	for i, o := range subs {
+		if o == s {
+			last := len(subs) - 1
+			subs[i], subs[last] = subs[last], nil
+			subs = subs[:last]
+			break
+		}
+	}
+	if len(subs) == 0 {
+		delete(b.topics, s.topic)
+	} else {
+		b.topics[s.topic] = subs
+	}
 }
 
 // Topics returns how many topics have subscribers (for tests and metrics).

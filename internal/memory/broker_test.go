@@ -34,6 +34,36 @@ func TestBrokerDeliversToSubscribersOfTheTopic(t *testing.T) {
 	}
 }
 
+// TestBrokerCancelOneOfSeveral: cancelling one subscriber of a topic, in
+// any position, leaves the others subscribed, each exactly once.
+func TestBrokerCancelOneOfSeveral(t *testing.T) {
+	for _, order := range [][]int{{0, 1, 2}, {1, 0, 2}, {2, 1, 0}, {1, 2, 0}} {
+		b := NewBroker()
+		got := make([]int, 3)
+		var cancels []func()
+		for i := range 3 {
+			cancel, _ := b.Subscribe("t", func([]byte) { got[i]++ })
+			cancels = append(cancels, cancel)
+		}
+		live := map[int]bool{0: true, 1: true, 2: true}
+		for _, i := range order {
+			cancels[i]()
+			cancels[i]()
+			delete(live, i)
+			clear(got)
+			_ = b.Publish(context.Background(), "t", []byte("x"))
+			for j := range 3 {
+				if want := map[bool]int{true: 1}[live[j]]; got[j] != want {
+					t.Fatalf("order %v, after cancelling %d: subscriber %d got %d, want %d", order, i, j, got[j], want)
+				}
+			}
+		}
+		if b.Topics() != 0 {
+			t.Fatalf("order %v: %d topics after all cancelled", order, b.Topics())
+		}
+	}
+}
+
 func TestBrokerConcurrentPublishAndSubscribe(t *testing.T) {
 	b := NewBroker()
 	var got atomic.Int64
