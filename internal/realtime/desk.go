@@ -38,7 +38,13 @@ func actor(p Principal) desk.Actor {
 // principalOf describes an authenticated desk actor to the socket.
 func principalOf(a desk.Actor) Principal {
 	if a.IsVisitor() {
-		return Principal{Type: parley.ParticipantCustomer, ID: a.Customer.ID, Name: a.Customer.Name, Actor: a}
+		// The socket keeps the visitor's id and name only: the desk's calls
+		// it makes (messages, reads, presence) need no more of the
+		// customer, whose full record (user agent, page metadata, location)
+		// would otherwise stay with every idle socket.
+		cust := &parley.Customer{ID: a.Customer.ID, Name: a.Customer.Name}
+		return Principal{Type: parley.ParticipantCustomer, ID: cust.ID, Name: cust.Name,
+			Actor: desk.Actor{Kind: desk.Visitor, Customer: cust}}
 	}
 	p := Principal{Type: parley.ParticipantAgent, Actor: a, SeesAll: a.SeesEveryConversation()}
 	if a.User != nil {
