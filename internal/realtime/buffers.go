@@ -61,11 +61,44 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 		ic.pending = bytes.Clone(early)
 	}
-	br := bufio.NewReaderSize(ic, socketReadBuffer)
-	w.conn = ic
+	ic.br = bufio.NewReaderSize(ic, socketReadBuffer)
 	// net/http flushed the response headers before handing over its
 	// writer, which is empty.
-	return ic, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+	ic.bw = bufio.NewWriterSize(conn, socketWriteBuffer)
+	w.conn = ic
+	return ic, bufio.NewReadWriter(ic.br, ic.bw), nil
+}
+
+// While a socket is parked its buffers are bufio's smallest (a 16-byte
+// reader, a 1-byte writer): the library keeps pointers to them, so they are
+// shrunk in place and grown back before the library next reads or writes.
+// Both are empty then, and the library runs nowhere for the socket (see
+// client.shrinkBuffers), so no byte is lost and nobody sees the swap. Any
+// size is correct for the library: a buffer only saves system calls.
+const (
+	parkedReadBuffer  = 16
+	parkedWriteBuffer = 1
+)
+
+// shrink puts the parked-size buffers in place of the socket's own, when
+// both are empty.
+func (c *idleConn) shrink() {
+	if c.shrunk || c.br == nil || c.br.Buffered() > 0 || c.bw.Buffered() > 0 {
+		return
+	}
+	*c.br = *bufio.NewReaderSize(c, parkedReadBuffer)
+	*c.bw = *bufio.NewWriterSize(c.Conn, parkedWriteBuffer)
+	c.shrunk = true
+}
+
+// grow gives the socket its buffers back.
+func (c *idleConn) grow() {
+	if !c.shrunk {
+		return
+	}
+	*c.br = *bufio.NewReaderSize(c, socketReadBuffer)
+	*c.bw = *bufio.NewWriterSize(c.Conn, socketWriteBuffer)
+	c.shrunk = false
 }
 
 // An idle socket should hold as little as possible, and what a Go program
@@ -98,6 +131,12 @@ type idleConn struct {
 	frames  frameTracker
 	pending []byte // read before the library asked for it; read first
 	buf     [16]byte
+
+	// The buffers the library was given, shrunk while the socket is parked
+	// (see shrink); touched only under the client's mu.
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	shrunk bool
 
 	// Parking (poller_linux.go): set before the socket is handed to the
 	// library, nil where idle sockets wait on goroutines.

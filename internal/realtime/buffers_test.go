@@ -419,3 +419,58 @@ func TestParkedSocketEnds(t *testing.T) {
 		t.Fatalf("close code %d, want %d", code, closeShutdown)
 	}
 }
+
+// TestParkedSocketBuffers: a parked socket holds bufio's smallest buffers,
+// and gets its own back when it is next read or written: frames larger than
+// the buffers, sent to it and by it, come through whole.
+func TestParkedSocketBuffers(t *testing.T) {
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
+	_, tok, _ := e.visitor("buffers", "")
+	conn, br := rawSocket(t, e, tok, nil)
+	if _, _, err := readFrame(br); err != nil { // ready
+		t.Fatal(err)
+	}
+	sizes := func() (int, int) {
+		t.Helper()
+		cs := e.srv.hub.snapshot()
+		if len(cs) != 1 {
+			t.Fatalf("%d sockets, want 1", len(cs))
+		}
+		c := cs[0]
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.ic.br.Size(), c.ic.bw.Size()
+	}
+	parked := func() {
+		t.Helper()
+		deadline := time.Now().Add(socketLinger + 3*time.Second)
+		for {
+			r, w := sizes()
+			if r == parkedReadBuffer && w == parkedWriteBuffer && socketGoroutines() == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("idle socket's buffers: read %d, write %d bytes; want %d and %d", r, w, parkedReadBuffer, parkedWriteBuffer)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	big := strings.Repeat("y", 2*socketWriteBuffer)
+	for round := range 2 {
+		parked()
+		if _, err := conn.Write(maskedText([]byte(`{"type":"ping","ref":"` + big + `"}`))); err != nil {
+			t.Fatal(err)
+		}
+		f, op, err := readFrame(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fr Frame
+		if err := json.Unmarshal(f, &fr); op != 0x1 || err != nil || fr.Type != TypePong || fr.Ref != big {
+			t.Fatalf("round %d: opcode %d, %d bytes (%v): not the pong of the large ping", round, op, len(f), err)
+		}
+		if r, w := sizes(); r != socketReadBuffer || w != socketWriteBuffer {
+			t.Fatalf("round %d: buffers of a socket in use: read %d, write %d bytes; want %d and %d", round, r, w, socketReadBuffer, socketWriteBuffer)
+		}
+	}
+}

@@ -109,6 +109,7 @@ func (c *client) enqueue(b []byte) {
 func (c *client) startWriterLocked() {
 	if !c.writing {
 		c.writing = true
+		c.ic.grow()
 		go c.writeLoop()
 	}
 }
@@ -121,6 +122,7 @@ func (c *client) abortLocked(code websocket.StatusCode, reason string) {
 	c.closing = true
 	c.queue = nil
 	c.drained.Broadcast()
+	c.ic.grow()
 	go c.conn.Close(code, reason)
 }
 
@@ -205,6 +207,7 @@ func (c *client) writeLoop() {
 // there is no poller, it waits for them in place. When the connection
 // ends, it ends the socket.
 func (c *client) serveFrames() {
+	c.growBuffers()
 	for {
 		typ, data, err := c.conn.Read(c.ctx)
 		if err == nil {
@@ -215,6 +218,7 @@ func (c *client) serveFrames() {
 		if !errors.Is(err, errIdle) {
 			break
 		}
+		c.shrinkBuffers()
 		if p := c.ic.poller; p != nil && !c.unparked {
 			parked, err := p.park(c)
 			if err == nil {
@@ -229,8 +233,28 @@ func (c *client) serveFrames() {
 		if c.ic.wait() != nil {
 			break
 		}
+		c.growBuffers()
 	}
 	c.finish()
+}
+
+// shrinkBuffers gives back the socket's read and write buffers while it
+// waits for its next frame, unless something is being written or the
+// socket is closing (then the library is still at work). The reading
+// goroutine calls it between two reads; every other way into the library
+// (startWriterLocked, abortLocked) grows them back first, under mu.
+func (c *client) shrinkBuffers() {
+	c.mu.Lock()
+	if !c.writing && !c.closing {
+		c.ic.shrink()
+	}
+	c.mu.Unlock()
+}
+
+func (c *client) growBuffers() {
+	c.mu.Lock()
+	c.ic.grow()
+	c.mu.Unlock()
 }
 
 // finish ends the socket once its connection has ended or failed.
