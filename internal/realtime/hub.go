@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,18 +18,23 @@ type hub struct {
 	mu       sync.Mutex
 	clients  map[*client]struct{}
 	perIP    map[string]int
-	online   map[string]int                           // principal key -> sockets
-	watchers map[string]map[string]*conversationWatch // conversation -> principal key -> watch
+	online   map[string]int                 // principal key -> sockets
+	watchers map[string][]conversationWatch // conversation -> its principals here
 }
 
+// conversationWatch counts one principal's sockets following a
+// conversation. A conversation has few principals (its visitor, an agent
+// or two), so they are a slice rather than a map: every socket adds one.
 type conversationWatch struct {
 	who     Principal
 	sockets int
 }
 
+func (w *conversationWatch) is(p Principal) bool { return w.who.Type == p.Type && w.who.ID == p.ID }
+
 func newHub(s *Server) *hub {
 	return &hub{srv: s, clients: map[*client]struct{}{}, perIP: map[string]int{},
-		online: map[string]int{}, watchers: map[string]map[string]*conversationWatch{}}
+		online: map[string]int{}, watchers: map[string][]conversationWatch{}}
 }
 
 func key(p Principal) string { return string(p.Type) + ":" + p.ID }
@@ -126,23 +132,19 @@ func (h *hub) isOnline(t parley.ParticipantType, id string) bool {
 // watch records that c follows conversation conv, announces its principal
 // there when first, and tells c who else is there.
 func (h *hub) watch(c *client, conv string) {
-	k := key(c.p)
 	h.mu.Lock()
 	ws := h.watchers[conv]
-	if ws == nil {
-		ws = map[string]*conversationWatch{}
+	i := slices.IndexFunc(ws, func(w conversationWatch) bool { return w.is(c.p) })
+	if i < 0 {
+		i = len(ws)
+		ws = append(ws, conversationWatch{who: c.p})
 		h.watchers[conv] = ws
 	}
-	w := ws[k]
-	if w == nil {
-		w = &conversationWatch{who: c.p}
-		ws[k] = w
-	}
-	w.sockets++
-	first := w.sockets == 1
+	ws[i].sockets++
+	first := ws[i].sockets == 1
 	var others []Principal
-	for ok, o := range ws {
-		if ok != k {
+	for j, o := range ws {
+		if j != i {
 			others = append(others, o.who)
 		}
 	}
@@ -156,18 +158,18 @@ func (h *hub) watch(c *client, conv string) {
 }
 
 func (h *hub) unwatch(c *client, conv string) {
-	k := key(c.p)
 	h.mu.Lock()
 	last := false
-	if ws := h.watchers[conv]; ws != nil {
-		if w := ws[k]; w != nil {
-			if w.sockets--; w.sockets <= 0 {
-				delete(ws, k)
-				last = true
+	ws := h.watchers[conv]
+	if i := slices.IndexFunc(ws, func(w conversationWatch) bool { return w.is(c.p) }); i >= 0 {
+		if ws[i].sockets--; ws[i].sockets <= 0 {
+			ws = slices.Delete(ws, i, i+1)
+			last = true
+			if len(ws) == 0 {
+				delete(h.watchers, conv)
+			} else {
+				h.watchers[conv] = ws
 			}
-		}
-		if len(ws) == 0 {
-			delete(h.watchers, conv)
 		}
 	}
 	h.mu.Unlock()
