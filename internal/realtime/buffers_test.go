@@ -474,3 +474,68 @@ func TestParkedSocketBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestUnansweredPingCloses: a socket that answers the server's pings stays
+// open; one that does not is closed once its pong is overdue.
+func TestUnansweredPingCloses(t *testing.T) {
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{PingInterval: time.Second, PongTimeout: 500 * time.Millisecond})
+	_, tok, _ := e.visitor("keepalive", "")
+	// serve reads a socket's frames until it ends, answering pings when
+	// answer is set; it returns the server's pings seen and the reason the
+	// socket ended.
+	serve := func(conn net.Conn, br *bufio.Reader, answer bool, pings *atomic.Int64, frames chan<- string) error {
+		for {
+			f, op, err := readFrame(br)
+			if err != nil {
+				return err
+			}
+			switch op {
+			case 0x9:
+				pings.Add(1)
+				if answer {
+					if _, err := conn.Write(maskedFrame(0x8a, f)); err != nil {
+						return err
+					}
+				}
+			case 0x1:
+				var fr Frame
+				json.Unmarshal(f, &fr)
+				frames <- fr.Type + ":" + fr.Ref
+			case 0x8:
+				return fmt.Errorf("close frame %d", binary.BigEndian.Uint16(f[:2]))
+			}
+		}
+	}
+	live, liveBR := rawSocket(t, e, tok, nil)
+	dead, deadBR := rawSocket(t, e, tok, nil)
+	var livePings, deadPings atomic.Int64
+	liveFrames, deadFrames := make(chan string, 16), make(chan string, 16)
+	go serve(live, liveBR, true, &livePings, liveFrames)
+	deadEnded := make(chan error, 1)
+	go func() { deadEnded <- serve(dead, deadBR, false, &deadPings, deadFrames) }()
+	select {
+	case err := <-deadEnded:
+		if deadPings.Load() == 0 {
+			t.Fatalf("the silent socket ended (%v) before it was pinged", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("a socket that never answers pings is still open")
+	}
+	if livePings.Load() == 0 {
+		t.Fatal("the answering socket was never pinged")
+	}
+	if _, err := live.Write(maskedText([]byte(`{"type":"ping","ref":"still"}`))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case f := <-liveFrames:
+			if f == "pong:still" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the socket answering pings was closed too")
+		}
+	}
+}

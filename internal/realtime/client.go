@@ -33,23 +33,23 @@ type client struct {
 	ctx      context.Context // for the socket's requests; never cancelled (see ServeHTTP)
 
 	lastRead atomic.Int64 // unix nanoseconds of the last frame or pong
+	pingSent atomic.Int64 // unix nanoseconds of the ping awaiting its pong; 0: none
 
 	// opMu is held while a frame is handled, so Shutdown can wait for the
 	// frame in progress (and its ack) before closing.
 	opMu     sync.Mutex
 	draining bool
 
-	mu       sync.Mutex
-	drained  *sync.Cond // signalled when the writer takes the queue
-	queue    [][]byte
-	writing  bool // a writer goroutine is running
-	pingDue  bool
-	final    *closeReq // close after the queue is flushed
-	closing  bool      // no more frames are queued
-	subs     map[string]*sub
-	inbox    func() // cancels the inbox subscription
-	user     func() // cancels the subscription to the agent's own events
-	watching map[string]bool
+	mu      sync.Mutex
+	drained *sync.Cond // signalled when the writer takes the queue
+	queue   [][]byte
+	writing bool // a writer goroutine is running
+	pingDue bool
+	final   *closeReq // close after the queue is flushed
+	closing bool      // no more frames are queued
+	subs    map[string]*sub
+	inbox   func() // cancels the inbox subscription
+	user    func() // cancels the subscription to the agent's own events
 
 	// Rate limiting, touched by the handler goroutine only.
 	frames, sends tokenBucket
@@ -174,22 +174,30 @@ func (c *client) writeLoop() {
 			c.conn.Close(final.code, final.reason)
 			return
 		}
+		// Writes are bounded by a deadline on the connection, not by a
+		// context: a context with a timer per batch would stay reachable
+		// from the runtime's timers for a while after it is cancelled, for
+		// every socket that wrote (the library only reads ctx for its Done).
 		if len(batch) > 0 {
-			ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.WriteTimeout)
+			c.writeDeadline(true)
 			for _, b := range batch {
-				if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
-					cancel()
+				if err := c.conn.Write(c.ctx, websocket.MessageText, b); err != nil {
 					c.abort(closeSlowConsumer, "write timed out")
 					c.conn.CloseNow()
 					return
 				}
 			}
-			cancel()
+			c.writeDeadline(false)
 		}
 		if ping {
-			ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.PongTimeout)
-			err := c.conn.Ping(ctx)
-			cancel()
+			// The pong is awaited without a timer of its own: the hub's
+			// sweep closes a socket whose ping went unanswered for
+			// PongTimeout, which ends this wait.
+			c.pingSent.Store(time.Now().UnixNano())
+			c.writeDeadline(true)
+			err := c.conn.Ping(c.ctx)
+			c.writeDeadline(false)
+			c.pingSent.Store(0)
 			if err != nil {
 				c.abort(closeIdle, "no pong")
 				c.conn.CloseNow()
@@ -198,6 +206,23 @@ func (c *client) writeLoop() {
 			c.touch()
 		}
 	}
+}
+
+// writeDeadline sets (or clears) the deadline of the writes about to be
+// made on the connection: WriteTimeout from now.
+func (c *client) writeDeadline(set bool) {
+	var t time.Time
+	if set {
+		t = time.Now().Add(c.srv.opts.WriteTimeout)
+	}
+	c.ic.Conn.SetWriteDeadline(t)
+}
+
+// pongOverdue reports whether c's ping has waited longer than PongTimeout
+// for its pong at now.
+func (c *client) pongOverdue(now time.Time) bool {
+	at := c.pingSent.Load()
+	return at != 0 && now.UnixNano()-at > int64(c.srv.opts.PongTimeout)
 }
 
 // serveFrames reads the socket's frames and handles them one at a time,

@@ -203,10 +203,10 @@ func (h *hub) snapshot() []*client {
 	return out
 }
 
-// sweep asks idle sockets for a pong; the writer closes those that do not
-// answer. One ticker for the whole node, none per socket.
+// sweep asks idle sockets for a pong and closes those whose pong is
+// overdue. One ticker for the whole node, none per socket.
 func (h *hub) sweep(stop <-chan struct{}) {
-	every := h.srv.opts.PingInterval / 2
+	every := min(h.srv.opts.PingInterval/2, h.srv.opts.PongTimeout)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -216,7 +216,11 @@ func (h *hub) sweep(stop <-chan struct{}) {
 		case now := <-t.C:
 			idle := now.Add(-h.srv.opts.PingInterval).UnixNano()
 			for _, c := range h.snapshot() {
-				if c.lastRead.Load() < idle {
+				switch {
+				case c.pongOverdue(now):
+					c.abort(closeIdle, "no pong")
+					c.conn.CloseNow()
+				case c.pingSent.Load() == 0 && c.lastRead.Load() < idle:
 					c.requestPing()
 				}
 			}

@@ -58,7 +58,7 @@ type Options struct {
 	AgentSendBurst   int           // ... with bursts of 100
 	MaxStrikes       int           // 20 refused frames (decaying 1/s) before closing with 1008
 	PingInterval     time.Duration // 30s: idle sockets are pinged this often
-	PongTimeout      time.Duration // 10s
+	PongTimeout      time.Duration // 10s for the pong of a ping before the socket is closed
 	AuthTimeout      time.Duration // 10s for the auth frame
 	WriteTimeout     time.Duration // 10s per batch of frames
 	TypingInterval   time.Duration // 2s: at most one typing start per conversation
@@ -206,8 +206,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// what runs for the socket ends with its connection. A context with no
 	// Done channel also costs nothing per read (the WebSocket library
 	// watches a cancellable one at every frame) or per store query, and
-	// holds no children for an idle socket.
-	ctx := context.WithoutCancel(r.Context())
+	// holds no children for an idle socket. It carries none of the
+	// request's values (nothing reads them): derived from the request's, it
+	// would keep net/http's contexts for the connection alive as long as
+	// the socket.
+	ctx := context.Background()
 	// release gives back what the socket holds; the handler calls it when
 	// the socket ends during the handshake, client.finish once it has been
 	// handed off.
