@@ -14,11 +14,12 @@ import (
 	"github.com/parleychat/parley"
 )
 
-// client is one authenticated socket. Its handler goroutine reads and
-// handles frames one at a time; a writer goroutine exists only while there
-// is something to write, so an idle socket costs one parked goroutine and
-// its buffers. Broker callbacks never block: they append to the bounded
-// queue under mu, and a client that lets it overflow is disconnected.
+// client is one authenticated socket. Its reading goroutine reads and
+// handles frames one at a time, and writes their answers itself; a writer
+// goroutine exists only while there is something else to write (see
+// serveFrames for what an idle socket holds). Broker callbacks never block:
+// they append to the bounded queue under mu, and a client that lets it
+// overflow is disconnected.
 type client struct {
 	srv  *Server
 	conn *websocket.Conn
@@ -43,13 +44,18 @@ type client struct {
 	mu      sync.Mutex
 	drained *sync.Cond // signalled when the writer takes the queue
 	queue   [][]byte
-	writing bool // a writer goroutine is running
-	pingDue bool
-	final   *closeReq // close after the queue is flushed
-	closing bool      // no more frames are queued
-	subs    map[string]*sub
-	inbox   func() // cancels the inbox subscription
-	user    func() // cancels the subscription to the agent's own events
+	writing bool // a writer is at work: a goroutine, or the reader (deferred)
+	// inline is set while the reading goroutine handles a frame; a writer
+	// that would start meanwhile is deferred to it, which writes the
+	// frame's answers once it is handled, with no goroutine of their own.
+	inline   bool
+	deferred bool
+	pingDue  bool
+	final    *closeReq // close after the queue is flushed
+	closing  bool      // no more frames are queued
+	subs     map[string]*sub
+	inbox    func() // cancels the inbox subscription
+	user     func() // cancels the subscription to the agent's own events
 
 	// Rate limiting, touched by the handler goroutine only.
 	frames, sends tokenBucket
@@ -110,7 +116,36 @@ func (c *client) startWriterLocked() {
 	if !c.writing {
 		c.writing = true
 		c.ic.grow()
-		go c.writeLoop()
+		if c.inline {
+			c.deferred = true
+			return
+		}
+		go c.writeLoop(false)
+	}
+}
+
+// undeferLocked starts the writer goroutine that was deferred to the
+// reading goroutine, for a handler that must wait for the queue to drain.
+func (c *client) undeferLocked() {
+	if c.deferred {
+		c.deferred = false
+		go c.writeLoop(false)
+	}
+}
+
+// handleInline runs handle, then writes what it queued on this goroutine.
+func (c *client) handleInline(handle func()) {
+	c.mu.Lock()
+	c.inline = true
+	c.mu.Unlock()
+	handle()
+	c.mu.Lock()
+	c.inline = false
+	write := c.deferred
+	c.deferred = false
+	c.mu.Unlock()
+	if write {
+		c.writeLoop(true)
 	}
 }
 
@@ -153,9 +188,18 @@ func (c *client) requestPing() {
 	c.mu.Unlock()
 }
 
-func (c *client) writeLoop() {
-	for {
+// writeLoop writes what is queued, and pings when asked, until nothing is
+// left. inline: the reading goroutine writes the answers of the frame it
+// handled; it writes one batch and leaves the rest to a writer goroutine,
+// and a ping too, whose pong only the reading goroutine could read.
+func (c *client) writeLoop(inline bool) {
+	for first := true; ; first = false {
 		c.mu.Lock()
+		if inline && (!first || c.pingDue) && (len(c.queue) > 0 || c.pingDue || c.final != nil) {
+			c.mu.Unlock()
+			go c.writeLoop(false)
+			return
+		}
 		batch, ping := c.queue, c.pingDue
 		c.queue, c.pingDue = nil, false
 		var final *closeReq
@@ -237,7 +281,7 @@ func (c *client) serveFrames() {
 		typ, data, err := c.conn.Read(c.ctx)
 		if err == nil {
 			c.touch()
-			c.handle(typ, data)
+			c.handleInline(func() { c.handle(typ, data) })
 			continue
 		}
 		if !errors.Is(err, errIdle) {
@@ -611,6 +655,7 @@ func (c *client) catchUp(s *sub, ref string, announce bool) {
 	for {
 		c.mu.Lock()
 		for len(c.queue) > page && !c.closing && c.subs[s.conv] == s {
+			c.undeferLocked()
 			c.drained.Wait()
 		}
 		if c.closing || c.subs[s.conv] != s {

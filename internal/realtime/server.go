@@ -301,8 +301,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.user = cancel
 	}
-	c.reply(&Frame{Type: TypeReady, Version: Version, Principal: whoOf(p)})
-	s.hub.add(c)
+	// ready is written by this goroutine (see client.handleInline).
+	c.handleInline(func() {
+		c.reply(&Frame{Type: TypeReady, Version: Version, Principal: whoOf(p)})
+		s.hub.add(c)
+	})
 	// The socket lives on in goroutines of its own (client.serveFrames) and
 	// the handler returns: the hijacked connection is no longer net/http's,
 	// and what the handshake held (the request and its headers, the stack
