@@ -539,3 +539,73 @@ func TestUnansweredPingCloses(t *testing.T) {
 		}
 	}
 }
+
+// TestParkedSocketsShareNoBuffer: sockets that park and wake together, each
+// taking buffers another gave back, each get only their own frames.
+func TestParkedSocketsShareNoBuffer(t *testing.T) {
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
+	const n = 8
+	type sock struct {
+		conn net.Conn
+		br   *bufio.Reader
+	}
+	var socks []sock
+	for i := range n {
+		_, tok, _ := e.visitor(fmt.Sprintf("share%d", i), "")
+		conn, br := rawSocket(t, e, tok, nil)
+		if _, _, err := readFrame(br); err != nil { // ready
+			t.Fatal(err)
+		}
+		socks = append(socks, sock{conn, br})
+	}
+	allParked := func() {
+		t.Helper()
+		deadline := time.Now().Add(socketLinger + 3*time.Second)
+		for {
+			parked := 0
+			for _, c := range e.srv.hub.snapshot() {
+				c.mu.Lock()
+				if c.ic.shrunk {
+					parked++
+				}
+				c.mu.Unlock()
+			}
+			if parked == n && socketGoroutines() == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d sockets parked", parked, n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for round := range 3 {
+		allParked()
+		errs := make(chan error, n)
+		for i, s := range socks {
+			go func() {
+				ref := strings.Repeat(fmt.Sprintf("%c", 'a'+i), 2*socketWriteBuffer+i)
+				if _, err := s.conn.Write(maskedText([]byte(`{"type":"ping","ref":"` + ref + `"}`))); err != nil {
+					errs <- err
+					return
+				}
+				f, _, err := readFrame(s.br)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var fr Frame
+				if err := json.Unmarshal(f, &fr); err != nil || fr.Type != TypePong || fr.Ref != ref {
+					errs <- fmt.Errorf("round %d, socket %d: got %.40q (%d bytes), not its own pong", round, i, f, len(f))
+					return
+				}
+				errs <- nil
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
