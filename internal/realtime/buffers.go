@@ -100,7 +100,7 @@ var bufferPool = sync.Pool{New: func() any {
 // shrink puts the parked-size buffers in place of the socket's own, when
 // both are empty, and gives its own to the pool.
 func (c *idleConn) shrink() {
-	if c.shrunk || c.br == nil || c.br.Buffered() > 0 || c.bw.Buffered() > 0 {
+	if c.shrunk || c.br.Buffered() > 0 || c.bw.Buffered() > 0 {
 		return
 	}
 	h := c.lent

@@ -167,6 +167,14 @@ func (c *client) abort(code websocket.StatusCode, reason string) {
 	c.mu.Unlock()
 }
 
+// cut aborts with code and drops the connection without waiting for the
+// close handshake: the peer is not reading (a write timed out, a pong is
+// overdue).
+func (c *client) cut(code websocket.StatusCode, reason string) {
+	c.abort(code, reason)
+	c.conn.CloseNow()
+}
+
 // closeAfterFlush writes what is queued, then closes with code.
 func (c *client) closeAfterFlush(code websocket.StatusCode, reason string) {
 	c.mu.Lock()
@@ -195,7 +203,7 @@ func (c *client) requestPing() {
 func (c *client) writeLoop(inline bool) {
 	for first := true; ; first = false {
 		c.mu.Lock()
-		if inline && (!first || c.pingDue) && (len(c.queue) > 0 || c.pingDue || c.final != nil) {
+		if inline && (c.pingDue || !first && (len(c.queue) > 0 || c.final != nil)) {
 			c.mu.Unlock()
 			go c.writeLoop(false)
 			return
@@ -226,8 +234,7 @@ func (c *client) writeLoop(inline bool) {
 			c.writeDeadline(true)
 			for _, b := range batch {
 				if err := c.conn.Write(c.ctx, websocket.MessageText, b); err != nil {
-					c.abort(closeSlowConsumer, "write timed out")
-					c.conn.CloseNow()
+					c.cut(closeSlowConsumer, "write timed out")
 					return
 				}
 			}
@@ -243,8 +250,7 @@ func (c *client) writeLoop(inline bool) {
 			c.writeDeadline(false)
 			c.pingSent.Store(0)
 			if err != nil {
-				c.abort(closeIdle, "no pong")
-				c.conn.CloseNow()
+				c.cut(closeIdle, "no pong")
 				return
 			}
 			c.touch()

@@ -218,8 +218,7 @@ func (h *hub) sweep(stop <-chan struct{}) {
 			for _, c := range h.snapshot() {
 				switch {
 				case c.pongOverdue(now):
-					c.abort(closeIdle, "no pong")
-					c.conn.CloseNow()
+					c.cut(closeIdle, "no pong")
 				case c.pingSent.Load() == 0 && c.lastRead.Load() < idle:
 					c.requestPing()
 				}
