@@ -36,6 +36,18 @@ type Conversation struct {
 	LastMessagePreview string
 }
 
+// ConversationState is what decides who may see and answer a conversation
+// besides its customer: its status and its assignee.
+type ConversationState struct {
+	Status     Status
+	AssigneeID string // "" when unassigned
+}
+
+// State returns c's status and assignee.
+func (c *Conversation) State() ConversationState {
+	return ConversationState{Status: c.Status, AssigneeID: c.AssigneeID}
+}
+
 // MaxPreviewLen is how many characters of a message LastMessagePreview keeps.
 const MaxPreviewLen = 140
 

@@ -51,6 +51,12 @@ type Message struct {
 	// is now: not stored with the message, filled by the desk when it gives
 	// messages to a client ("" for customers, the system, a deleted account).
 	SenderName string
+	// Expect, when set, makes the append conditional: when the
+	// conversation's status or assignee is no longer what Expect says, the
+	// append writes nothing and returns ECONFLICT (checked before the client
+	// id). A caller that checked the sender against a conversation it read
+	// earlier makes that check hold when the message is written. Not stored.
+	Expect *ConversationState
 }
 
 // Limits of message fields.
@@ -94,6 +100,14 @@ func (m *Message) Validate() error {
 	}
 	if err := checkText(op, "client message id", m.ClientMsgID, MaxClientMsgIDLen, false); err != nil {
 		return err
+	}
+	if e := m.Expect; e != nil {
+		if !e.Status.Valid() {
+			return Errorf(EINVALID, "expected status must be waiting, active or closed")
+		}
+		if err := checkID(op, "expected assignee id", e.AssigneeID, false); err != nil {
+			return err
+		}
 	}
 	if m.Kind == KindFile && len(m.Attachments) == 0 {
 		return Errorf(EINVALID, "a file message needs an attachment")

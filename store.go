@@ -184,7 +184,8 @@ type MessageStore interface {
 	// appended before, it writes nothing, fills m with the stored message and
 	// returns created = false. Concurrent appends to one conversation get
 	// consecutive seqs with no gap and no repeat. ENOTFOUND (conversation);
-	// EINVALID. On any error nothing is written.
+	// ECONFLICT when m.Expect is set and no longer holds; EINVALID. On any
+	// error nothing is written.
 	AppendMessage(ctx context.Context, m *Message) (created bool, err error)
 	// GetMessage returns the message with id, with its attachments. ENOTFOUND.
 	GetMessage(ctx context.Context, id string) (*Message, error)

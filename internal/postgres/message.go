@@ -21,7 +21,9 @@ import (
 // messages_client_msg_id_key, undoing the bump, so no seq is burnt; the
 // caller then reads the original. Checking for it first in the statement
 // would cost every append a lookup, and a plan cached while messages was
-// small may make that lookup a scan. No row back means no such conversation.
+// small may make that lookup a scan. $12 and $13, when $12 is not NULL, are
+// the status and assignee Message.Expect requires. No row back means no such
+// conversation, or one whose state is not the one expected.
 const appendSQL = `WITH c AS (
 	UPDATE conversations SET
 		last_seq = last_seq + 1,
@@ -30,7 +32,7 @@ const appendSQL = `WITH c AS (
 		activity_at = greatest($9::timestamptz, last_message_at),
 		updated_at = greatest($9::timestamptz, last_message_at, updated_at),
 		last_message_preview = CASE WHEN $6::text = 'note' THEN last_message_preview ELSE $10 END
-	WHERE id = $2
+	WHERE id = $2 AND ($12::text IS NULL OR (status = $12 AND assignee_id IS NOT DISTINCT FROM $13::uuid))
 	RETURNING last_seq, last_message_at
 ), m AS (
 	INSERT INTO messages (id, conversation_id, seq, client_msg_id, sender_id, sender_type, kind, content, created_at, metadata, search)
@@ -54,7 +56,7 @@ const appendMessageSQL = appendSQL + appendResultSQL
 const appendWithAttachmentsSQL = appendSQL + `, a AS (
 	INSERT INTO attachments (id, message_id, conversation_id, position, key, url, type, content_type, size, name, checksum, created_at)
 	SELECT u.id, m.id, $2, u.ord - 1, u.key, u.url, u.type, u.content_type, u.size, u.name, u.checksum, m.created_at
-	FROM m, unnest($12::uuid[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[], $19::text[])
+	FROM m, unnest($14::uuid[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::text[])
 		WITH ORDINALITY AS u(id, key, url, type, content_type, size, name, checksum, ord)
 )` + appendResultSQL
 
@@ -95,8 +97,13 @@ func prepareAppend(op string, m *parley.Message) (*appendArgs, error) {
 		return nil, &parley.Error{Code: parley.EINVALID, Op: op, Message: "metadata must be a JSON object", Err: err}
 	}
 	words := searchWords(m.SearchText())
+	var expectStatus, expectAssignee any
+	if e := m.Expect; e != nil {
+		expectStatus, expectAssignee = string(e.Status), nullID(e.AssigneeID)
+	}
 	args := []any{m.ID, m.ConversationID, nullText(m.ClientMsgID), nullID(m.SenderID),
-		string(m.SenderType), string(m.Kind), m.Content, meta, parley.Now(), m.Preview(), words}
+		string(m.SenderType), string(m.Kind), m.Content, meta, parley.Now(), m.Preview(), words,
+		expectStatus, expectAssignee}
 	if len(m.Attachments) == 0 {
 		return &appendArgs{sql: appendMessageSQL, args: args, conversationID: m.ConversationID, words: words}, nil
 	}
@@ -172,10 +179,27 @@ func (s *Store) appended(ctx context.Context, op string, m *parley.Message, a *a
 	case err != nil:
 		return false, translate(op, err)
 	case !r.ok:
-		return false, notFound(op, "conversation")
+		return false, s.missedAppend(ctx, op, m)
 	}
 	a.fill(m, r)
 	return true, nil
+}
+
+// missedAppend tells why an append found no conversation row to bump: none
+// exists (ENOTFOUND), or m.Expect did not hold (ECONFLICT).
+func (s *Store) missedAppend(ctx context.Context, op string, m *parley.Message) error {
+	if m.Expect == nil {
+		return notFound(op, "conversation")
+	}
+	var exists bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $1)`, m.ConversationID).Scan(&exists)
+	switch {
+	case err != nil:
+		return translate(op, err)
+	case exists:
+		return conversationChanged(op)
+	}
+	return notFound(op, "conversation")
 }
 
 // storedAppend fills m with the message stored earlier under m's client id.

@@ -234,6 +234,12 @@ func notFound(op, what string) error {
 	return &parley.Error{Code: parley.ENOTFOUND, Op: op, Message: what + " not found"}
 }
 
+// conversationChanged is the ECONFLICT of an append whose Message.Expect no
+// longer holds.
+func conversationChanged(op string) error {
+	return &parley.Error{Code: parley.ECONFLICT, Op: op, Message: "the conversation's status or assignee changed"}
+}
+
 // noRows reports whether a single-row query found nothing.
 func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 

@@ -240,11 +240,12 @@ func (a *appendStmts) all() []*sql.Stmt {
 
 const (
 	// findSQL reads the conversation's last seq, its count of customer
-	// messages and, when the append has a client id, the message already
-	// appended with it (NULL if none). Appends are serialized on the one
+	// messages, its status and assignee (for Message.Expect) and, when the
+	// append has a client id, the message already appended with it (NULL if
+	// none). Appends are serialized on the one
 	// writer connection, so nothing writes the row between this read and
 	// bump.
-	findSQL = `SELECT last_seq, customer_messages, CASE WHEN ?3 IS NULL THEN NULL ELSE (SELECT id FROM messages
+	findSQL = `SELECT last_seq, customer_messages, status, coalesce(assignee_id, ''), CASE WHEN ?3 IS NULL THEN NULL ELSE (SELECT id FROM messages
 		WHERE conversation_id = ?1 AND sender_id IS ?2 AND client_msg_id = ?3) END
 		FROM conversations WHERE id = ?1`
 	// bump sets the new seq (?1) and customer count (?7); a plain UPDATE, as
@@ -347,13 +348,17 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, m *parley.Message) (bo
 func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch) (created, wrote bool, err error) {
 	const op = "sqlite.AppendMessage"
 	var last, customers int64
+	var state parley.ConversationState
 	var dup sql.NullString
-	err = st.findClient.QueryRowContext(ctx, m.ConversationID, nullString(m.SenderID), nullString(m.ClientMsgID)).Scan(&last, &customers, &dup)
+	err = st.findClient.QueryRowContext(ctx, m.ConversationID, nullString(m.SenderID), nullString(m.ClientMsgID)).
+		Scan(&last, &customers, &state.Status, &state.AssigneeID, &dup)
 	switch {
 	case err == sql.ErrNoRows:
 		return false, false, notFound(op, "conversation")
 	case err != nil:
 		return false, false, translate(op, err)
+	case m.Expect != nil && *m.Expect != state:
+		return false, false, conversationChanged(op)
 	case dup.Valid:
 		stored, err := getMessage(ctx, st.tx, dup.String)
 		if err != nil {

@@ -309,6 +309,12 @@ func notFound(op, what string) error {
 	return &parley.Error{Code: parley.ENOTFOUND, Op: op, Message: what + " not found"}
 }
 
+// conversationChanged is the ECONFLICT of an append whose Message.Expect no
+// longer holds.
+func conversationChanged(op string) error {
+	return &parley.Error{Code: parley.ECONFLICT, Op: op, Message: "the conversation's status or assignee changed"}
+}
+
 // Time and value encodings. Times are INTEGER unix microseconds in UTC.
 
 func micros(t time.Time) int64 { return t.UnixMicro() }

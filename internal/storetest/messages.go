@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ var messageTests = []test{
 	{"AppendInvalidWritesNothing", testAppendInvalid},
 	{"AppendFailedTxWritesNothing", testAppendFailedTx},
 	{"AppendUnknownConversation", testAppendUnknownConversation},
+	{"AppendExpect", testAppendExpect},
 	{"List", testListMessages},
 	{"ListDefaultLimit", testListMessagesDefaultLimit},
 }
@@ -505,6 +507,103 @@ func testAppendUnknownConversation(t *testing.T, s parley.Store) {
 	must(t, s.DeleteConversation(ctx, c.ID), "DeleteConversation")
 	_, err = s.AppendMessage(ctx, textMessage(c.ID, parley.SenderCustomer, cu.ID, "late"))
 	wantCode(t, err, parley.ENOTFOUND, "AppendMessage(deleted conversation)")
+}
+
+// testAppendExpect checks Message.Expect: an append made on the condition
+// that the conversation's status and assignee are still what the sender was
+// checked against writes nothing, and says conflict, once they are not.
+func testAppendExpect(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	c := mustConversation(t, s, parley.StatusWaiting, "")
+	agentA := mustUser(t, s, parley.RoleAgent)
+	agentB := mustUser(t, s, parley.RoleAgent)
+	expect := func(st parley.Status, assignee string) *parley.ConversationState {
+		return &parley.ConversationState{Status: st, AssigneeID: assignee}
+	}
+	// refused appends m under e and fails unless it conflicts and writes
+	// nothing.
+	refused := func(what string, m *parley.Message, e *parley.ConversationState) {
+		t.Helper()
+		before := mustGetConversation(t, s, c.ID)
+		m.ID, m.Expect = parley.NewID(), e
+		_, err := s.AppendMessage(ctx, m)
+		wantCode(t, err, parley.ECONFLICT, what)
+		_, err = s.GetMessage(ctx, m.ID)
+		wantCode(t, err, parley.ENOTFOUND, what+": the message")
+		for _, a := range m.Attachments {
+			_, err = s.GetAttachment(ctx, a.ID)
+			wantCode(t, err, parley.ENOTFOUND, what+": the attachment")
+		}
+		roundTrip(t, what+": the conversation", mustGetConversation(t, s, c.ID), before)
+	}
+	fromCustomer := func(content string) *parley.Message {
+		return textMessage(c.ID, parley.SenderCustomer, c.CustomerID, content)
+	}
+
+	m := fromCustomer("hello")
+	m.Expect = expect(parley.StatusWaiting, "")
+	mustAppend(t, s, m)
+	if m.Seq != 1 {
+		t.Errorf("append with a state that holds: seq %d, want 1", m.Seq)
+	}
+	refused("waiting, expected active", fromCustomer("x"), expect(parley.StatusActive, ""))
+	refused("unassigned, expected assigned", fromCustomer("x"), expect(parley.StatusWaiting, agentA.ID))
+
+	_, err := s.UpdateConversation(ctx, c.ID, parley.ConversationUpdate{Status: ptr(parley.StatusActive), AssigneeID: ptr(agentA.ID)})
+	must(t, err, "UpdateConversation(active, A)")
+	reply := textMessage(c.ID, parley.SenderAgent, agentA.ID, "hi, A here")
+	reply.Expect = expect(parley.StatusActive, agentA.ID)
+	mustAppend(t, s, reply)
+	refused("assigned to A, expected B", textMessage(c.ID, parley.SenderAgent, agentB.ID, "x"), expect(parley.StatusActive, agentB.ID))
+	refused("assigned to A, expected waiting", fromCustomer("x"), expect(parley.StatusWaiting, ""))
+	refused("assigned to A, expected active unassigned", fromCustomer("x"), expect(parley.StatusActive, ""))
+
+	// A file message conflicts whole: no attachment is kept.
+	a := newAttachment("late.pdf")
+	a.ID = parley.NewID()
+	refused("file message, state changed", &parley.Message{ConversationID: c.ID, SenderType: parley.SenderCustomer,
+		SenderID: c.CustomerID, Kind: parley.KindFile, Content: "late", Attachments: []*parley.Attachment{a}},
+		expect(parley.StatusWaiting, ""))
+
+	// A retry whose state still holds gets the original; one whose state
+	// changed meanwhile conflicts before the client id is looked at.
+	first := fromCustomer("once")
+	first.ClientMsgID = "expect-1"
+	first.Expect = expect(parley.StatusActive, agentA.ID)
+	mustAppend(t, s, first)
+	retry := fromCustomer("once")
+	retry.ClientMsgID, retry.Expect = first.ClientMsgID, expect(parley.StatusActive, agentA.ID)
+	created, err := s.AppendMessage(ctx, retry)
+	must(t, err, "AppendMessage(retry, state holds)")
+	if created || retry.ID != first.ID || retry.Seq != first.Seq {
+		t.Errorf("retry with a state that holds: created %v, id %s seq %d, want the original %s seq %d",
+			created, retry.ID, retry.Seq, first.ID, first.Seq)
+	}
+
+	_, err = s.UpdateConversation(ctx, c.ID, parley.ConversationUpdate{Status: ptr(parley.StatusClosed)})
+	must(t, err, "UpdateConversation(closed)")
+	again := fromCustomer("once")
+	again.ClientMsgID = first.ClientMsgID
+	refused("retry after the conversation closed", again, expect(parley.StatusActive, agentA.ID))
+	refused("closed, expected active", fromCustomer("x"), expect(parley.StatusActive, agentA.ID))
+	closed := fromCustomer("into a closed conversation, knowingly")
+	closed.Expect = expect(parley.StatusClosed, agentA.ID)
+	mustAppend(t, s, closed)
+
+	// Unknown conversations stay ENOTFOUND; a malformed state is EINVALID.
+	lost := textMessage(parley.NewID(), parley.SenderCustomer, c.CustomerID, "x")
+	lost.Expect = expect(parley.StatusWaiting, "")
+	_, err = s.AppendMessage(ctx, lost)
+	wantCode(t, err, parley.ENOTFOUND, "AppendMessage(unknown conversation, with a state)")
+	for _, e := range []*parley.ConversationState{expect("archived", ""), expect(parley.StatusActive, "agent-a")} {
+		bad := fromCustomer("x")
+		bad.Expect = e
+		_, err = s.AppendMessage(ctx, bad)
+		wantCode(t, err, parley.EINVALID, fmt.Sprintf("AppendMessage(Expect %+v)", *e))
+	}
+	if got := mustGetConversation(t, s, c.ID).LastSeq; got != 4 {
+		t.Errorf("LastSeq %d after 4 appends that held, want 4", got)
+	}
 }
 
 func testListMessages(t *testing.T, s parley.Store) {
