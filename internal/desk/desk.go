@@ -61,6 +61,7 @@ type Desk struct {
 	autoAssign       bool
 	requeueOnOffline bool
 	presence         presence
+	recent           recent
 }
 
 // New returns a Desk on store.

@@ -13,8 +13,9 @@ import (
 // caller: the store is the truth, and clients catch up from it by seq.
 type Events interface {
 	// MessageAppended: m was stored (not on an idempotent retry) in c, the
-	// conversation as the desk last saw it: its status and assignee tell
-	// which agents may see m.
+	// conversation as it was when m was written: its status and assignee
+	// tell which agents may see m. c may hold only its id, customer, status
+	// and assignee.
 	MessageAppended(ctx context.Context, c *parley.Conversation, m *parley.Message) error
 	// ConversationChanged: after is the conversation as stored after change
 	// (one of the Change* names; for ChangeDeleted its last state), before
@@ -75,6 +76,11 @@ func (d *Desk) messageAppended(ctx context.Context, c *parley.Conversation, m *p
 }
 
 func (d *Desk) conversationChanged(ctx context.Context, before, after *parley.Conversation, change string) {
+	if change == ChangeDeleted {
+		d.recent.forget(after.ID)
+	} else {
+		d.recent.update(after)
+	}
 	if err := d.events.ConversationChanged(background(ctx), before, after, change); err != nil {
 		d.log.Warn("publishing a conversation change", "conversation", after.ID, "change", change, "err", err)
 	}

@@ -145,13 +145,7 @@ func (d *Desk) UploadFile(ctx context.Context, a Actor, up Upload) (*parley.Mess
 	if err != nil {
 		return nil, false, err
 	}
-	if !sees(a, c) {
-		return nil, false, notFound("Conversation")
-	}
-	if c.Status == parley.StatusClosed {
-		return nil, false, parley.Errorf(parley.ECONFLICT, "The conversation is closed.")
-	}
-	if err := can(a, ConversationReply, c); err != nil {
+	if err := mayAppend(a, ConversationReply, c); err != nil {
 		return nil, false, err
 	}
 
@@ -223,20 +217,12 @@ func (d *Desk) UploadFile(ctx context.Context, a Actor, up Upload) (*parley.Mess
 	att.Checksum = hex.EncodeToString(sum.Sum(nil))
 	att.Name = cleanName(up.Name, info.Type)
 
-	if a.IsAgent() && c.AssigneeID == "" {
-		if c, err = d.claim(ctx, a, c); err != nil {
-			return nil, false, err
-		}
-	}
-	created, err := d.store.AppendMessage(ctx, m)
+	// The upload took time: the append holds only if c, as checked above,
+	// is still how the conversation stands, else it is read and checked
+	// again.
+	c, created, err := d.appendChecked(ctx, op, a, ConversationReply, m, c)
 	if err != nil {
-		switch parley.ErrorCode(err) {
-		case parley.ENOTFOUND:
-			return nil, false, notFound("Conversation")
-		case parley.EINVALID:
-			return nil, false, err
-		}
-		return nil, false, wrap(op, err)
+		return nil, false, err
 	}
 	m.SenderName = a.senderName()
 	if !created {

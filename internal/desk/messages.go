@@ -115,33 +115,9 @@ func (d *Desk) SendMessage(ctx context.Context, a Actor, out Outgoing) (*parley.
 	if err := m.Validate(); err != nil {
 		return nil, false, err
 	}
-	c, err := d.conversation(ctx, op, out.ConversationID)
+	c, created, err := d.appendChecked(ctx, op, a, act, m, d.recent.get(out.ConversationID))
 	if err != nil {
 		return nil, false, err
-	}
-	if !sees(a, c) {
-		return nil, false, notFound("Conversation")
-	}
-	if c.Status == parley.StatusClosed {
-		return nil, false, parley.Errorf(parley.ECONFLICT, "The conversation is closed.")
-	}
-	if err := can(a, act, c); err != nil {
-		return nil, false, err
-	}
-	if act == ConversationReply && a.IsAgent() && c.AssigneeID == "" {
-		if c, err = d.claim(ctx, a, c); err != nil {
-			return nil, false, err
-		}
-	}
-	created, err := d.store.AppendMessage(ctx, m)
-	if err != nil {
-		switch parley.ErrorCode(err) {
-		case parley.ENOTFOUND:
-			return nil, false, notFound("Conversation")
-		case parley.EINVALID:
-			return nil, false, err
-		}
-		return nil, false, wrap(op, err)
 	}
 	m.SenderName = a.senderName()
 	if created {
@@ -160,11 +136,5 @@ func (d *Desk) AuthorizeUpload(ctx context.Context, a Actor, id string) error {
 	if err != nil {
 		return err
 	}
-	if !sees(a, c) {
-		return notFound("Conversation")
-	}
-	if c.Status == parley.StatusClosed {
-		return parley.Errorf(parley.ECONFLICT, "The conversation is closed.")
-	}
-	return can(a, ConversationReply, c)
+	return mayAppend(a, ConversationReply, c)
 }

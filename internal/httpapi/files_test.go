@@ -387,3 +387,69 @@ func TestUploadReachesSockets(t *testing.T) {
 		}
 	})
 }
+
+// onEOF is a file body that runs fn once its bytes are read: a change made
+// while an upload streams.
+type onEOF struct {
+	r  *bytes.Reader
+	fn func()
+}
+
+func (b *onEOF) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && b.fn != nil {
+		b.fn()
+		b.fn = nil
+	}
+	return n, err
+}
+
+// TestUploadWhileTheConversationChanges changes the conversation straight in
+// the store while a file streams: the file's message is checked against the
+// conversation as it stands when it is written, and a refused upload leaves
+// no blob.
+func TestUploadWhileTheConversationChanges(t *testing.T) {
+	eachBlobSetup(t, func(t *testing.T, s blobSetup) {
+		e := newEnv(t, s.open, envOptions{blobs: s.blobs})
+		ctx := context.Background()
+		fx := e.fixture()
+		e.closeConversation(fx.convA.ID) // the visitor may have one open at a time
+		assigned := desk.Actor{Kind: desk.Agent, User: e.users["agent_assigned"]}
+		visitor := desk.Actor{Kind: desk.Visitor, Customer: fx.custA}
+		tests := []struct {
+			name string
+			who  desk.Actor
+			up   parley.ConversationUpdate
+			code string // "" when the upload stands
+		}{
+			{"closed under the visitor", visitor, parley.ConversationUpdate{Status: ptr(parley.StatusClosed)}, parley.ECONFLICT},
+			{"handed over under the agent", assigned, parley.ConversationUpdate{AssigneeID: ptr(e.users["agent_c"].ID)}, parley.ENOTFOUND},
+			{"handed over under the visitor", visitor, parley.ConversationUpdate{AssigneeID: ptr(e.users["agent_c"].ID)}, ""},
+			{"requeued under the agent, who claims it back", assigned,
+				parley.ConversationUpdate{Status: ptr(parley.StatusWaiting), AssigneeID: ptr("")}, ""},
+		}
+		for _, tt := range tests {
+			c := e.conversation(fx.custA, parley.StatusActive, e.users["agent_assigned"].ID)
+			blobs := e.blobCount()
+			msgs, _ := e.messageCount(c.ID)
+			body := &onEOF{r: bytes.NewReader(pngFile(t, 3, 2)), fn: func() {
+				if _, err := e.store.UpdateConversation(ctx, c.ID, tt.up); err != nil {
+					t.Errorf("%s: UpdateConversation: %v", tt.name, err)
+				}
+			}}
+			m, _, err := e.desk.UploadFile(ctx, tt.who, desk.Upload{ConversationID: c.ID, FileType: parley.AttachmentImage, Name: "p.png", Body: body})
+			if got := parley.ErrorCode(err); got != tt.code {
+				t.Errorf("%s: error %q (%v), want %q", tt.name, got, err, tt.code)
+			}
+			n, _ := e.messageCount(c.ID)
+			if tt.code != "" {
+				if n != msgs || e.blobCount() != blobs {
+					t.Errorf("%s: the refused upload stored %d messages and %d blob things", tt.name, n-msgs, e.blobCount()-blobs)
+				}
+			} else if n != msgs+1 || m == nil || m.Attachments[0].Size == 0 {
+				t.Errorf("%s: %d messages stored, want %d", tt.name, n-msgs, 1)
+			}
+			e.closeConversation(c.ID)
+		}
+	})
+}

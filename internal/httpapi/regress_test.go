@@ -513,6 +513,80 @@ func TestConversationFlow(t *testing.T) {
 	})
 }
 
+// TestSendAfterAnotherNodeChanged changes a conversation straight in the
+// store, as another node would without this one hearing of it, between
+// sends: every send is checked against the conversation as stored then,
+// not as this node last saw it.
+func TestSendAfterAnotherNodeChanged(t *testing.T) {
+	eachStore(t, func(t *testing.T, open func(testing.TB) parley.Store) {
+		e := newEnv(t, open, envOptions{})
+		ctx := context.Background()
+		cust, vis := e.visitor()
+		c := e.conversation(cust, parley.StatusWaiting, "")
+		a, other := e.users["agent_unassigned"], e.users["agent_c"]
+		agentA, agentC := e.session(a), e.session(other)
+		n := 1 // messages stored
+		send := func(cr cred, st, msg string, status int, what string) {
+			t.Helper()
+			r := e.do("POST", "/api/messages/send", cr, map[string]string{"conversationId": c.ID, "senderType": st,
+				"message": msg, "timestamp": "2025-01-02T03:04:05.123Z"})
+			want(t, r, status, what)
+			if status == 201 {
+				n++
+			}
+			if got, _ := e.messageCount(c.ID); got != n {
+				t.Fatalf("%s: %d messages stored, want %d", what, got, n)
+			}
+		}
+		update := func(up parley.ConversationUpdate) {
+			t.Helper()
+			if _, err := e.store.UpdateConversation(ctx, c.ID, up); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stateIs := func(status parley.Status, assignee string) {
+			t.Helper()
+			got, err := e.store.GetConversation(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != status || got.AssigneeID != assignee {
+				t.Fatalf("conversation %s assigned to %q, want %s assigned to %q", got.Status, got.AssigneeID, status, assignee)
+			}
+		}
+
+		send(vis, "customer", "Hello?", 201, "visitor, waiting")
+		send(agentA, "admin", "Hi, A here.", 201, "A replies and claims")
+		stateIs(parley.StatusActive, a.ID)
+
+		// Handed to C elsewhere: A no longer sees it, C may answer.
+		update(parley.ConversationUpdate{AssigneeID: ptr(other.ID)})
+		send(agentA, "admin", "Still me?", 404, "A after the hand-over")
+		send(agentC, "admin", "C here now.", 201, "C after the hand-over")
+		send(vis, "customer", "Thanks", 201, "visitor after the hand-over")
+
+		// Back in the queue elsewhere: the visitor still writes, and A's
+		// reply claims it again.
+		update(parley.ConversationUpdate{Status: ptr(parley.StatusWaiting), AssigneeID: ptr("")})
+		send(vis, "customer", "Anyone?", 201, "visitor after the requeue")
+		stateIs(parley.StatusWaiting, "")
+		send(agentA, "admin", "A again.", 201, "A claims it again")
+		stateIs(parley.StatusActive, a.ID)
+
+		// Closed elsewhere: nobody writes.
+		update(parley.ConversationUpdate{Status: ptr(parley.StatusClosed)})
+		send(vis, "customer", "One more thing", 409, "visitor after the close")
+		send(agentA, "admin", "Bye", 409, "A after the close")
+
+		// Deleted elsewhere.
+		if err := e.store.DeleteConversation(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		n = 0
+		send(vis, "customer", "Hello?", 404, "visitor after the delete")
+	})
+}
+
 func TestListPagination(t *testing.T) {
 	eachStore(t, func(t *testing.T, open func(testing.TB) parley.Store) {
 		e := newEnv(t, open, envOptions{})
