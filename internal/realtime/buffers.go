@@ -77,10 +77,10 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // swap. Any size is correct for the library: a buffer only saves system
 // calls.
 //
-// The full-size buffers of parked sockets go to a pool, from which a socket
-// that wakes takes a pair: a wake (every idle socket's pong, every 30 to 45
-// s) allocates nothing, which keeps the heap, and so the process, from
-// growing with the garbage of 15,000 wakes between two collections.
+// A socket that wakes takes a pair of full-size buffers from a pool, and
+// gives it back when it parks again: a wake (every idle socket's pong, every
+// 30 to 45 s) allocates nothing, which keeps the heap, and so the process,
+// from growing with the garbage of 15,000 wakes between two collections.
 const (
 	parkedReadBuffer  = 16
 	parkedWriteBuffer = 1
@@ -93,9 +93,42 @@ type socketBuffers struct {
 	w bufio.Writer
 }
 
-var bufferPool = sync.Pool{New: func() any {
+// bufferPool keeps at most maxPooledBuffers pairs. A sync.Pool would keep
+// every pair given back until two collections have passed, and count them
+// as live in the first: after a burst of wakes (thousands of sockets
+// connecting and resuming at once) that is megabytes the collector's goal,
+// and so the process, grows by.
+var bufferPool freeBuffers
+
+const maxPooledBuffers = 256
+
+type freeBuffers struct {
+	mu   sync.Mutex
+	free []*socketBuffers
+}
+
+// Get returns a pair of full-size buffers.
+func (p *freeBuffers) Get() *socketBuffers {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		h := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		p.mu.Unlock()
+		return h
+	}
+	p.mu.Unlock()
 	return &socketBuffers{r: *bufio.NewReaderSize(nil, socketReadBuffer), w: *bufio.NewWriterSize(nil, socketWriteBuffer)}
-}}
+}
+
+// Put keeps h for a later Get, unless the pool is full.
+func (p *freeBuffers) Put(h *socketBuffers) {
+	p.mu.Lock()
+	if len(p.free) < maxPooledBuffers {
+		p.free = append(p.free, h)
+	}
+	p.mu.Unlock()
+}
 
 // shrink puts the parked-size buffers in place of the socket's own, when
 // both are empty, and gives its own to the pool.
@@ -104,14 +137,24 @@ func (c *idleConn) shrink() {
 		return
 	}
 	h := c.lent
-	if h == nil { // the first time: the buffers of the handshake
-		h = &socketBuffers{r: *bufio.NewReaderSize(nil, parkedReadBuffer), w: *bufio.NewWriterSize(nil, parkedWriteBuffer)}
+	if h == nil {
+		// The first time: the buffers of the handshake are dropped, not
+		// pooled. Pooled, 15,000 sockets connecting at once would leave
+		// 15,000 pairs in the pool, which the collector counts as live for
+		// two cycles, where the pool only needs as many pairs as sockets
+		// are awake at once.
+		*c.br = *bufio.NewReaderSize(c, parkedReadBuffer)
+		*c.bw = *bufio.NewWriterSize(c.Conn, parkedWriteBuffer)
+		c.shrunk = true
+		return
 	}
 	*c.br, h.r = h.r, *c.br
 	*c.bw, h.w = h.w, *c.bw
 	c.br.Reset(c)
 	c.bw.Reset(c.Conn)
 	c.lent, c.shrunk = nil, true
+	h.r.Reset(nil) // the pool keeps no socket alive
+	h.w.Reset(nil)
 	bufferPool.Put(h)
 }
 
@@ -120,7 +163,7 @@ func (c *idleConn) grow() {
 	if !c.shrunk {
 		return
 	}
-	h := bufferPool.Get().(*socketBuffers)
+	h := bufferPool.Get()
 	h.r.Reset(c)
 	h.w.Reset(c.Conn)
 	*c.br, h.r = h.r, *c.br
@@ -197,6 +240,13 @@ func (c *idleConn) Read(p []byte) (n int, err error) {
 	case len(c.pending) > 0:
 		n = copy(p, c.pending)
 		c.pending = c.pending[n:]
+	case c.linger && c.frames.betweenMessages() && c.frames.controlOnly():
+		// All that came since the socket woke were control frames: the
+		// pong of the server's ping, every 30 to 45 s of an idle socket.
+		// It parks again at once rather than holding a goroutine and its
+		// buffers for socketLinger; bytes that came meanwhile wake it.
+		c.frames.rest()
+		return 0, errIdle
 	case c.linger && c.frames.betweenMessages():
 		if err := c.Conn.SetReadDeadline(time.Now().Add(socketLinger)); err != nil {
 			return 0, err
@@ -206,6 +256,7 @@ func (c *idleConn) Read(p []byte) (n int, err error) {
 			err = derr
 		}
 		if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			c.frames.rest()
 			return 0, errIdle
 		}
 	default:
@@ -250,7 +301,18 @@ type frameTracker struct {
 	headerLen int   // bytes of the current header seen
 	payload   int64 // payload bytes left in the current frame
 	fragments bool  // a data frame without FIN was seen; its continuation is due
+	// Since the socket last went idle (rest): how many frame headers were
+	// read whole, and whether one was a data frame's.
+	frames int
+	data   bool
 }
+
+// controlOnly reports whether frames came since the last rest and all were
+// control frames (ping, pong, close).
+func (t *frameTracker) controlOnly() bool { return t.frames > 0 && !t.data }
+
+// rest starts counting frames again: the socket goes idle.
+func (t *frameTracker) rest() { t.frames, t.data = 0, false }
 
 // betweenMessages reports whether the stream is at the end of a message.
 func (t *frameTracker) betweenMessages() bool {
@@ -293,10 +355,12 @@ func (t *frameTracker) feed(b []byte) {
 			// matter.
 			length = int64(binary.BigEndian.Uint64(t.header[2:10]) &^ (1 << 63))
 		}
+		t.frames++
 		if opcode := t.header[0] & 0x0f; opcode < 8 {
 			// A data or continuation frame; control frames may come between
 			// a message's fragments and leave it open.
 			t.fragments = t.header[0]&0x80 == 0
+			t.data = true
 		}
 		t.payload, t.headerLen = length, 0
 	}

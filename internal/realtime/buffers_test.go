@@ -2,11 +2,13 @@ package realtime
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -189,6 +191,101 @@ func TestFrameTracker(t *testing.T) {
 			}
 		}
 	}
+}
+
+// scriptedConn hands over its bytes, then fails every read: a read that
+// would have waited for more shows as errPastScript.
+type scriptedConn struct {
+	net.Conn // nil: only Read and SetReadDeadline are called
+	r        *bytes.Reader
+}
+
+var errPastScript = errors.New("read past the script")
+
+func (c *scriptedConn) Read(p []byte) (int, error) {
+	if c.r.Len() == 0 {
+		return 0, errPastScript
+	}
+	return c.r.Read(p)
+}
+
+func (c *scriptedConn) SetReadDeadline(time.Time) error { return nil }
+
+// TestPongParksAtOnce: once a socket has read only control frames since it
+// woke (the pong of the server's ping), it goes idle at once instead of
+// lingering for more; after a data frame it lingers, and after it went
+// idle the next wake reads again. (Bytes that come after it went idle wake
+// it again: the poller is level-triggered.)
+func TestPongParksAtOnce(t *testing.T) {
+	tests := []struct {
+		name   string
+		script []byte
+		want   error // of the read that follows the script
+	}{
+		{"a pong", maskedFrame(0x8a, []byte("1")), errIdle},
+		{"a ping and a pong", append(maskedFrame(0x89, nil), maskedFrame(0x8a, []byte("2"))...), errIdle},
+		{"a text frame", maskedText([]byte(`{"type":"ping"}`)), errPastScript},
+		{"a pong, then a text frame", append(maskedFrame(0x8a, nil), maskedText([]byte(`{"type":"ping"}`))...), errPastScript},
+		{"half a pong", maskedFrame(0x8a, []byte("pong"))[:3], errPastScript},
+		{"nothing yet", nil, errPastScript},
+	}
+	for _, tt := range tests {
+		ic := &idleConn{Conn: &scriptedConn{r: bytes.NewReader(tt.script)}, linger: true}
+		got := make([]byte, 0, len(tt.script))
+		buf := make([]byte, socketReadBuffer) // what came together is read together
+		var err error
+		for err == nil {
+			var n int
+			n, err = ic.Read(buf)
+			got = append(got, buf[:n]...)
+		}
+		if !bytes.Equal(got, tt.script) || !errors.Is(err, tt.want) {
+			t.Errorf("%s: read %d of %d bytes, then %v; want them all, then %v", tt.name, len(got), len(tt.script), err, tt.want)
+		}
+		if errors.Is(err, errIdle) {
+			// Woken again: it reads, whatever it read before.
+			if _, err := ic.Read(buf); !errors.Is(err, errPastScript) {
+				t.Errorf("%s: the read after going idle: %v, want a read of the connection", tt.name, err)
+			}
+		}
+	}
+}
+
+// TestParkedSocketWrittenTo: a parked socket that is sent a message, with
+// nothing read from it, is parked again with its small buffers once the
+// message is written.
+func TestParkedSocketWrittenTo(t *testing.T) {
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
+	alice, aliceTok := e.agent("alice", parley.RoleAgent)
+	_, vTok, conv := e.visitor("written", alice.ID)
+	a := e.dial(aliceTok)
+	a.resume(conv.ID, 0)
+	a.expect(TypeResumed)
+	_, br := rawSocket(t, e, vTok, maskedText([]byte(`{"type":"resume","conversationId":"`+conv.ID+`","lastSeq":0}`)))
+	readUntil := func(typ string) Frame {
+		t.Helper()
+		for {
+			f, _, err := readFrame(br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fr Frame
+			json.Unmarshal(f, &fr)
+			if fr.Type == typ {
+				return fr
+			}
+		}
+	}
+	readUntil(TypeResumed)
+	for i := range 3 {
+		waitParked(t, e, 2) // the visitor's socket, and alice's
+		a.send(Frame{Type: TypeSend, ConversationID: conv.ID, ClientMessageID: fmt.Sprint("w", i), Content: "hello"})
+		a.expect(TypeAck)
+		if m := readUntil(TypeMessage); m.Content != "hello" {
+			t.Fatalf("round %d: the visitor got %+v", i, m)
+		}
+	}
+	waitParked(t, e, 2)
 }
 
 // TestSocketIdleBetweenMessages: a socket that has had nothing for longer

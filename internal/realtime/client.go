@@ -45,6 +45,9 @@ type client struct {
 	drained *sync.Cond // signalled when the writer takes the queue
 	queue   [][]byte
 	writing bool // a writer is at work: a goroutine, or the reader (deferred)
+	// reading is set while the reading goroutine may be in the library:
+	// from growBuffers to shrinkBuffers.
+	reading bool
 	// inline is set while the reading goroutine handles a frame; a writer
 	// that would start meanwhile is deferred to it, which writes the
 	// frame's answers once it is handled, with no goroutine of their own.
@@ -215,6 +218,13 @@ func (c *client) writeLoop(inline bool) {
 			final = c.final
 			if final == nil {
 				c.writing = false
+				if !c.reading && !c.closing {
+					// The socket is parked (a message or a ping was
+					// written to it, or its pong woke it and it parked
+					// again while this wrote): no one else is in the
+					// library.
+					c.ic.shrink()
+				}
 				c.mu.Unlock()
 				return
 			}
@@ -314,12 +324,14 @@ func (c *client) serveFrames() {
 }
 
 // shrinkBuffers gives back the socket's read and write buffers while it
-// waits for its next frame, unless something is being written or the
-// socket is closing (then the library is still at work). The reading
+// waits for its next frame, unless something is being written (the writer
+// gives them back when it is done) or the socket is closing (then the
+// library is still at work). The reading
 // goroutine calls it between two reads; every other way into the library
 // (startWriterLocked, abortLocked) grows them back first, under mu.
 func (c *client) shrinkBuffers() {
 	c.mu.Lock()
+	c.reading = false
 	if !c.writing && !c.closing {
 		c.ic.shrink()
 	}
@@ -328,6 +340,7 @@ func (c *client) shrinkBuffers() {
 
 func (c *client) growBuffers() {
 	c.mu.Lock()
+	c.reading = true
 	c.ic.grow()
 	c.mu.Unlock()
 }
