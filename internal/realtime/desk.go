@@ -31,6 +31,9 @@ var (
 // actor returns the desk's record of p; a Principal made elsewhere is
 // anonymous, so the desk refuses it.
 func actor(p Principal) desk.Actor {
+	if p.Type == parley.ParticipantCustomer {
+		return desk.Actor{Kind: desk.Visitor, Customer: &parley.Customer{ID: p.ID, Name: p.Name}}
+	}
 	a, _ := p.Actor.(desk.Actor)
 	return a
 }
@@ -38,13 +41,11 @@ func actor(p Principal) desk.Actor {
 // principalOf describes an authenticated desk actor to the socket.
 func principalOf(a desk.Actor) Principal {
 	if a.IsVisitor() {
-		// The socket keeps the visitor's id and name only: the desk's calls
-		// it makes (messages, reads, presence) need no more of the
-		// customer, whose full record (user agent, page metadata, location)
-		// would otherwise stay with every idle socket.
-		cust := &parley.Customer{ID: a.Customer.ID, Name: a.Customer.Name}
-		return Principal{Type: parley.ParticipantCustomer, ID: cust.ID, Name: cust.Name,
-			Actor: desk.Actor{Kind: desk.Visitor, Customer: cust}}
+		// The socket keeps the visitor's id and name only, and actor makes
+		// the desk's record from them for each call: the calls it makes
+		// (messages, reads, presence) need no more of the customer, whose
+		// record would otherwise stay with every idle socket.
+		return Principal{Type: parley.ParticipantCustomer, ID: a.Customer.ID, Name: a.Customer.Name}
 	}
 	p := Principal{Type: parley.ParticipantAgent, Actor: a, SeesAll: a.SeesEveryConversation()}
 	if a.User != nil {

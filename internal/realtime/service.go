@@ -22,8 +22,9 @@ type Principal struct {
 	// SeesAll is set for agents who may see every conversation, not only
 	// the waiting ones and their own: they get every conversation's events.
 	SeesAll bool
-	// Actor is the service layer's own record of the caller (desk.Actor),
-	// handed back unchanged on every call.
+	// Actor is the service layer's own record of an agent (desk.Actor),
+	// handed back unchanged on every call; nil for visitors, whose record
+	// the service makes from ID and Name.
 	Actor any
 }
 
