@@ -240,14 +240,16 @@ func (c *idleConn) Read(p []byte) (n int, err error) {
 	case len(c.pending) > 0:
 		n = copy(p, c.pending)
 		c.pending = c.pending[n:]
-	case c.linger && c.frames.betweenMessages() && c.frames.controlOnly():
-		// All that came since the socket woke were control frames: the
-		// pong of the server's ping, every 30 to 45 s of an idle socket.
-		// It parks again at once rather than holding a goroutine and its
-		// buffers for socketLinger; bytes that came meanwhile wake it.
-		c.frames.rest()
-		return 0, errIdle
 	case c.linger && c.frames.betweenMessages():
+		if c.frames.controlOnly() {
+			// All that came since the socket woke were control frames:
+			// the pong of the server's ping, every 30 to 45 s of an idle
+			// socket. It parks again at once rather than holding a
+			// goroutine and its buffers for socketLinger; bytes that
+			// came meanwhile wake it.
+			c.frames.rest()
+			return 0, errIdle
+		}
 		if err := c.Conn.SetReadDeadline(time.Now().Add(socketLinger)); err != nil {
 			return 0, err
 		}
@@ -301,18 +303,17 @@ type frameTracker struct {
 	headerLen int   // bytes of the current header seen
 	payload   int64 // payload bytes left in the current frame
 	fragments bool  // a data frame without FIN was seen; its continuation is due
-	// Since the socket last went idle (rest): how many frame headers were
+	// Since the socket last went idle (rest): whether a frame header was
 	// read whole, and whether one was a data frame's.
-	frames int
-	data   bool
+	seen, data bool
 }
 
 // controlOnly reports whether frames came since the last rest and all were
 // control frames (ping, pong, close).
-func (t *frameTracker) controlOnly() bool { return t.frames > 0 && !t.data }
+func (t *frameTracker) controlOnly() bool { return t.seen && !t.data }
 
-// rest starts counting frames again: the socket goes idle.
-func (t *frameTracker) rest() { t.frames, t.data = 0, false }
+// rest forgets the frames seen: the socket goes idle.
+func (t *frameTracker) rest() { t.seen, t.data = false, false }
 
 // betweenMessages reports whether the stream is at the end of a message.
 func (t *frameTracker) betweenMessages() bool {
@@ -355,7 +356,7 @@ func (t *frameTracker) feed(b []byte) {
 			// matter.
 			length = int64(binary.BigEndian.Uint64(t.header[2:10]) &^ (1 << 63))
 		}
-		t.frames++
+		t.seen = true
 		if opcode := t.header[0] & 0x0f; opcode < 8 {
 			// A data or continuation frame; control frames may come between
 			// a message's fragments and leave it open.

@@ -120,6 +120,23 @@ func readServerFrame(t *testing.T, r io.Reader) []byte {
 	return p
 }
 
+// readUntil reads server frames from r until one of type typ, which it
+// returns.
+func readUntil(t *testing.T, r io.Reader, typ string) Frame {
+	t.Helper()
+	for {
+		f, _, err := readFrame(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fr Frame
+		json.Unmarshal(f, &fr)
+		if fr.Type == typ {
+			return fr
+		}
+	}
+}
+
 // TestFramesLargerThanTheBuffers: messages of every size up to the
 // largest allowed travel whole both ways, past the sockets' small buffers.
 func TestFramesLargerThanTheBuffers(t *testing.T) {
@@ -262,26 +279,12 @@ func TestParkedSocketWrittenTo(t *testing.T) {
 	a.resume(conv.ID, 0)
 	a.expect(TypeResumed)
 	_, br := rawSocket(t, e, vTok, maskedText([]byte(`{"type":"resume","conversationId":"`+conv.ID+`","lastSeq":0}`)))
-	readUntil := func(typ string) Frame {
-		t.Helper()
-		for {
-			f, _, err := readFrame(br)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var fr Frame
-			json.Unmarshal(f, &fr)
-			if fr.Type == typ {
-				return fr
-			}
-		}
-	}
-	readUntil(TypeResumed)
+	readUntil(t, br, TypeResumed)
 	for i := range 3 {
 		waitParked(t, e, 2) // the visitor's socket, and alice's
 		a.send(Frame{Type: TypeSend, ConversationID: conv.ID, ClientMessageID: fmt.Sprint("w", i), Content: "hello"})
 		a.expect(TypeAck)
-		if m := readUntil(TypeMessage); m.Content != "hello" {
+		if m := readUntil(t, br, TypeMessage); m.Content != "hello" {
 			t.Fatalf("round %d: the visitor got %+v", i, m)
 		}
 	}
@@ -449,15 +452,7 @@ func TestParkedSocketEnds(t *testing.T) {
 	a.expect(TypeResumed)
 
 	conn, br := rawSocket(t, e, vTok, maskedText([]byte(`{"type":"resume","conversationId":"`+conv.ID+`","lastSeq":0}`)))
-	for resumed := false; !resumed; {
-		f, _, err := readFrame(br)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fr Frame
-		json.Unmarshal(f, &fr)
-		resumed = fr.Type == TypeResumed
-	}
+	readUntil(t, br, TypeResumed)
 	for {
 		f := a.expect(TypePresence)
 		if f.From != nil && f.From.ID == visitor.ID && f.Online {
