@@ -79,8 +79,10 @@ type Outgoing struct {
 // own conversations; agents reply to those assigned to them and to waiting
 // unassigned ones (which claims them), and write notes on any they see.
 // Retrying with the same ClientMsgID returns the first message with
-// created = false. EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, EINVALID, ECONFLICT
-// (closed, or claimed by someone else meanwhile).
+// created = false. The sender is checked against the conversation as it
+// stands when the message is written (see appendChecked). EUNAUTHORIZED,
+// EFORBIDDEN, ENOTFOUND, EINVALID, ECONFLICT (closed, claimed by someone
+// else meanwhile, or changing faster than the send could follow).
 func (d *Desk) SendMessage(ctx context.Context, a Actor, out Outgoing) (*parley.Message, bool, error) {
 	const op = "desk.SendMessage"
 	if out.Kind == "" {
@@ -124,17 +126,4 @@ func (d *Desk) SendMessage(ctx context.Context, a Actor, out Outgoing) (*parley.
 		d.messageAppended(ctx, c, m)
 	}
 	return m, created, nil
-}
-
-// AuthorizeUpload checks that a may attach a file to conversation id: the
-// rule for sending a message. EUNAUTHORIZED, EFORBIDDEN, ENOTFOUND, ECONFLICT.
-func (d *Desk) AuthorizeUpload(ctx context.Context, a Actor, id string) error {
-	if _, err := allow(a, ConversationReply); err != nil {
-		return err
-	}
-	c, err := d.conversation(ctx, "desk.AuthorizeUpload", id)
-	if err != nil {
-		return err
-	}
-	return mayAppend(a, ConversationReply, c)
 }
