@@ -46,7 +46,9 @@ type client struct {
 	queue   [][]byte
 	writing bool // a writer is at work: a goroutine, or the reader (deferred)
 	// reading is set while the reading goroutine may be in the library:
-	// from growBuffers to shrinkBuffers.
+	// from growBuffers to shrinkBuffers, and from the socket's start (a
+	// client is made with it set) to its first park, so a writer that
+	// finishes before the first read does not shrink the buffers under it.
 	reading bool
 	// inline is set while the reading goroutine handles a frame; a writer
 	// that would start meanwhile is deferred to it, which writes the
