@@ -79,7 +79,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 //
 // A socket that wakes takes a pair of full-size buffers from a pool, and
 // gives it back when it parks again: a wake (every idle socket's pong, every
-// 30 to 45 s) allocates nothing, which keeps the heap, and so the process,
+// 30 s) allocates nothing, which keeps the heap, and so the process,
 // from growing with the garbage of 15,000 wakes between two collections.
 const (
 	parkedReadBuffer  = 16
@@ -243,7 +243,7 @@ func (c *idleConn) Read(p []byte) (n int, err error) {
 	case c.linger && c.frames.betweenMessages():
 		if c.frames.controlOnly() {
 			// All that came since the socket woke were control frames:
-			// the pong of the server's ping, every 30 to 45 s of an idle
+			// the pong of the server's ping, every 30 s or so of an idle
 			// socket. It parks again at once rather than holding a
 			// goroutine and its buffers for socketLinger; bytes that
 			// came meanwhile wake it.

@@ -548,6 +548,66 @@ func TestParkedSocketBuffers(t *testing.T) {
 	}
 }
 
+// TestSweepPingsTheIdle: the hub sweeps every second (so each sweep pings
+// the few sockets that fell idle since the last one, not a third of them at
+// once), and a sweep pings the sockets idle for PingInterval, no other.
+func TestSweepPingsTheIdle(t *testing.T) {
+	for _, c := range []struct {
+		ping, pong, want time.Duration
+	}{
+		{30 * time.Second, 10 * time.Second, time.Second},
+		{time.Second, 500 * time.Millisecond, 500 * time.Millisecond},
+		{600 * time.Millisecond, 10 * time.Second, 300 * time.Millisecond},
+	} {
+		if got := sweepInterval(Options{PingInterval: c.ping, PongTimeout: c.pong}); got != c.want {
+			t.Errorf("ping every %v, pong within %v: sweep every %v, want %v", c.ping, c.pong, got, c.want)
+		}
+	}
+
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
+	idleP, idleTok, _ := e.visitor("idle", "")
+	_, busyTok, _ := e.visitor("busy", "")
+	idle, idleBR := rawSocket(t, e, idleTok, nil)
+	busy, busyBR := rawSocket(t, e, busyTok, nil)
+	for _, br := range []*bufio.Reader{idleBR, busyBR} {
+		if _, _, err := readFrame(br); err != nil { // ready
+			t.Fatal(err)
+		}
+	}
+	var idleC, busyC *client
+	for _, c := range e.srv.hub.snapshot() {
+		if c.p.ID == idleP.ID {
+			idleC = c
+		} else {
+			busyC = c
+		}
+	}
+	if idleC == nil || busyC == nil {
+		t.Fatal("the two sockets are not in the hub")
+	}
+	idleC.lastRead.Store(time.Now().Add(-31 * time.Second).UnixNano())
+	idle.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, op, err := readFrame(idleBR)
+		if err != nil {
+			t.Fatalf("the socket idle for longer than the ping interval was not pinged: %v", err)
+		}
+		if op == 0x9 {
+			break
+		}
+	}
+	busyC.mu.Lock()
+	pinged := busyC.pingDue || busyC.pingSent.Load() != 0
+	busyC.mu.Unlock()
+	if pinged {
+		t.Fatal("a socket that read a frame a moment ago was pinged")
+	}
+	busy.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, op, err := readFrame(busyBR); err == nil {
+		t.Fatalf("the busy socket got a frame (opcode %#x)", op)
+	}
+}
+
 // TestUnansweredPingCloses: a socket that answers the server's pings stays
 // open; one that does not is closed once its pong is overdue.
 func TestUnansweredPingCloses(t *testing.T) {
