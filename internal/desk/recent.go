@@ -84,7 +84,7 @@ const maxAppendTries = 3
 // caller is refused only on what is stored. An agent's first reply to a
 // waiting conversation claims it. It returns the conversation as checked.
 func (d *Desk) appendChecked(ctx context.Context, op string, a Actor, act Action, m *parley.Message, c *parley.Conversation) (*parley.Conversation, bool, error) {
-	stored := false // c is as read from the store (or claimed) in this call
+	stored := false // c was read from the store in this call
 	for try := 0; ; try++ {
 		if try == maxAppendTries {
 			return nil, false, parley.Errorf(parley.ECONFLICT, "The conversation changed while the message was sent; send it again.")

@@ -79,8 +79,10 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 //
 // A socket that wakes takes a pair of full-size buffers from a pool, and
 // gives it back when it parks again: a wake (every idle socket's pong, every
-// 30 s) allocates nothing, which keeps the heap, and so the process,
-// from growing with the garbage of 15,000 wakes between two collections.
+// 30 s) allocates nothing while fewer sockets are awake at once than the
+// pool holds pairs (maxPooledBuffers), which keeps the heap, and so the
+// process, from growing with the garbage of 15,000 wakes between two
+// collections.
 const (
 	parkedReadBuffer  = 16
 	parkedWriteBuffer = 1
