@@ -203,6 +203,7 @@ type idleConn struct {
 	frames  frameTracker
 	pending []byte // read before the library asked for it; read first
 	buf     [16]byte
+	onPong  func() // called when a pong has been read (see ping)
 
 	// The buffers the library was given, shrunk while the socket is parked
 	// (see shrink), and the parked ones while it is not; touched only under
@@ -266,7 +267,9 @@ func (c *idleConn) Read(p []byte) (n int, err error) {
 	default:
 		n, err = c.Conn.Read(p)
 	}
-	c.frames.feed(p[:n])
+	if c.frames.feed(p[:n]) && c.onPong != nil {
+		c.onPong()
+	}
 	return n, err
 }
 
@@ -322,7 +325,8 @@ func (t *frameTracker) betweenMessages() bool {
 	return t.headerLen == 0 && t.payload == 0 && !t.fragments
 }
 
-func (t *frameTracker) feed(b []byte) {
+// feed follows b, and reports whether a pong's header was in it.
+func (t *frameTracker) feed(b []byte) (pong bool) {
 	for len(b) > 0 {
 		if t.payload > 0 {
 			k := min(int64(len(b)), t.payload)
@@ -364,7 +368,10 @@ func (t *frameTracker) feed(b []byte) {
 			// a message's fragments and leave it open.
 			t.fragments = t.header[0]&0x80 == 0
 			t.data = true
+		} else if opcode == 0xa {
+			pong = true
 		}
 		t.payload, t.headerLen = length, 0
 	}
+	return pong
 }

@@ -608,6 +608,61 @@ func TestSweepPingsTheIdle(t *testing.T) {
 	}
 }
 
+// TestParkedSocketPingedInPlace: a parked socket is pinged without being
+// woken: no writer goroutine, no full-size buffers; its empty pong counts as
+// an answer and parks it again, and it is served as before afterwards.
+// Elsewhere than on Linux the library pings it (TestUnansweredPingCloses).
+func TestParkedSocketPingedInPlace(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sockets are parked on Linux only")
+	}
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
+	_, tok, _ := e.visitor("pinged", "")
+	conn, br := rawSocket(t, e, tok, nil)
+	if _, _, err := readFrame(br); err != nil { // ready
+		t.Fatal(err)
+	}
+	cs := e.srv.hub.snapshot()
+	if len(cs) != 1 {
+		t.Fatalf("%d sockets, want 1", len(cs))
+	}
+	c := cs[0]
+	for round := range 2 {
+		waitParked(t, e, 1)
+		before := c.lastRead.Load()
+		c.requestPing()
+		c.mu.Lock()
+		shrunk, writing, due := c.ic.shrunk, c.writing, c.pingDue
+		c.mu.Unlock()
+		if !shrunk || writing || due || c.pingSent.Load() == 0 {
+			t.Fatalf("round %d: after the ping, buffers parked %v, writer at work %v, ping left to a writer %v, ping noted %v; want true, false, false, true",
+				round, shrunk, writing, due, c.pingSent.Load() != 0)
+		}
+		if n := goroutinesIn("realtime.(*client).writeLoop"); n != 0 {
+			t.Fatalf("round %d: %d writer goroutines for a ping", round, n)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		f, op, err := readFrame(br)
+		if err != nil || op != 0x9 || len(f) != 0 {
+			t.Fatalf("round %d: read opcode %#x, %q, %v; want an empty ping", round, op, f, err)
+		}
+		if _, err := conn.Write(maskedFrame(0x8a, f)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for c.pingSent.Load() != 0 || c.lastRead.Load() == before {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the pong was not noticed", round)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		waitParked(t, e, 1)
+		if err := pingRoundTrip(conn, br, fmt.Sprint("after", round)); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+}
+
 // TestUnansweredPingCloses: a socket that answers the server's pings stays
 // open; one that does not is closed once its pong is overdue.
 func TestUnansweredPingCloses(t *testing.T) {

@@ -192,13 +192,51 @@ func (c *client) closeAfterFlush(code websocket.StatusCode, reason string) {
 	c.startWriterLocked()
 }
 
+// requestPing pings the peer. A parked socket, which nothing is being
+// written to, is pinged in place by the caller (idleConn.ping): that is
+// every idle socket's ping, every PingInterval, and it takes no goroutine
+// or buffers. Any other is pinged by its writer, through the library, after
+// what is queued.
 func (c *client) requestPing() {
 	c.mu.Lock()
-	if !c.closing {
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	if c.reading || c.writing || c.ic.raw == nil {
 		c.pingDue = true
 		c.startWriterLocked()
+		c.mu.Unlock()
+		return
+	}
+	// writing keeps every writer out until the ping is written; what is
+	// queued meanwhile is written after it.
+	c.writing = true
+	c.mu.Unlock()
+	c.pingSent.Store(time.Now().UnixNano())
+	err := c.ic.ping()
+	c.mu.Lock()
+	c.writing = false
+	switch {
+	case err != nil:
+	case len(c.queue) > 0 || c.pingDue || c.final != nil:
+		c.startWriterLocked()
+	case !c.reading && !c.closing:
+		// Woken meanwhile, the reading goroutine parked again and left the
+		// buffers to this writer (see shrinkBuffers).
+		c.ic.shrink()
 	}
 	c.mu.Unlock()
+	if err != nil {
+		// The peer is gone or not reading: it would not answer.
+		c.cut(closeIdle, "no pong")
+	}
+}
+
+// ponged notes that the peer answered a ping.
+func (c *client) ponged() {
+	c.touch()
+	c.pingSent.Store(0)
 }
 
 // writeLoop writes what is queued, and pings when asked, until nothing is

@@ -211,10 +211,9 @@ func (h *hub) appendClients(out []*client) []*client {
 //
 // It runs every second (or more often, for short intervals), so each sweep
 // pings the sockets that fell idle in the last second: about one in 30 of a
-// node's idle sockets, whose last frames are spread in time. A sweep every
-// 10 s would ping a third of them at once, each with a writer goroutine and
-// full-size buffers until its pong comes back: on a node with 15,000 idle
-// sockets, 5,000 goroutines' stacks and buffers, which the heap grows by.
+// node's idle sockets, whose last frames are spread in time, and so their
+// pongs, each of which wakes its socket for a moment, are spread too. A
+// parked socket is pinged in place by the sweep (see requestPing).
 func (h *hub) sweep(stop <-chan struct{}) {
 	t := time.NewTicker(sweepInterval(h.srv.opts))
 	defer t.Stop()

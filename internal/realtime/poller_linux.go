@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"errors"
+	"io"
 	"sync"
 	"syscall"
 )
@@ -139,4 +140,41 @@ func (p *poller) fail() {
 		c.ic.token.Store(0)
 		go c.serveFrames()
 	}
+}
+
+// pingFrame is a WebSocket ping as a server sends it: final, unmasked, no
+// payload (RFC 6455, section 5.5.2). Its pong, empty too, is noticed by the
+// frame tracker (see idleConn.Read); the library ignores a pong it did not
+// ask for.
+var pingFrame = [2]byte{0x89, 0x00}
+
+// ping writes a ping straight to the connection of a parked socket, in one
+// non-blocking write: no goroutine, no buffers, no timer, where the
+// library's Ping needs all three and waits for the pong. The caller makes
+// sure no frame of the library is being written meanwhile but the control
+// frames the reading goroutine answers with, which the library writes
+// whole in one write; writes to a connection do not interleave (its write
+// lock is held through each), so the two frames cannot mix. Two bytes that
+// do not fit in the connection's send buffer at once mean the peer has not
+// been reading: an error, like a short write.
+func (c *idleConn) ping() error {
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), pingFrame[:])
+			if werr != syscall.EINTR {
+				return true // one attempt; see above
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return err
+	case werr != nil:
+		return werr
+	case n != len(pingFrame):
+		return io.ErrShortWrite
+	}
+	return nil
 }

@@ -10,3 +10,7 @@ func processPoller() *poller { return nil }
 func (p *poller) park(c *client) (bool, error) { return false, errNoPoller }
 
 func (p *poller) unpark(ic *idleConn) *client { return nil }
+
+// ping is only written in place by the Linux poller; elsewhere the library
+// pings (see client.requestPing).
+func (c *idleConn) ping() error { return errNoPoller }

@@ -274,6 +274,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := &client{srv: s, conn: conn, ic: sb.conn, p: p, ip: ip, ctx: ctx, id: s.ids.Add(1), reading: true}
+	c.ic.onPong = c.ponged
 	c.drained = sync.NewCond(&c.mu)
 	c.maxSubs = s.opts.MaxSubscriptions
 	if p.IsAgent() {
