@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -58,7 +59,7 @@ type client struct {
 	pingDue  bool
 	final    *closeReq // close after the queue is flushed
 	closing  bool      // no more frames are queued
-	subs     map[string]*sub
+	subs     subSet
 	inbox    func() // cancels the inbox subscription
 	user     func() // cancels the subscription to the agent's own events
 
@@ -87,6 +88,64 @@ type sub struct {
 	typingAt   time.Time
 	typingOn   bool
 	typingNote bool
+}
+
+// subSet is a socket's subscriptions by conversation. Most sockets (a
+// visitor's) follow one conversation: it is kept in a field, and a map is
+// made for the others only when there are others. A conversation is in one
+// or the other, never both.
+type subSet struct {
+	one  *sub
+	more map[string]*sub
+}
+
+func (m *subSet) get(conv string) *sub {
+	if m.one != nil && m.one.conv == conv {
+		return m.one
+	}
+	return m.more[conv]
+}
+
+func (m *subSet) len() int {
+	n := len(m.more)
+	if m.one != nil {
+		n++
+	}
+	return n
+}
+
+// put adds s, or puts it in place of the subscription to its conversation.
+func (m *subSet) put(s *sub) {
+	switch {
+	case m.one != nil && m.one.conv == s.conv, m.one == nil && m.more[s.conv] == nil:
+		m.one = s
+	default:
+		if m.more == nil {
+			m.more = make(map[string]*sub)
+		}
+		m.more[s.conv] = s
+	}
+}
+
+func (m *subSet) remove(conv string) {
+	if m.one != nil && m.one.conv == conv {
+		m.one = nil
+		return
+	}
+	delete(m.more, conv)
+}
+
+func (m *subSet) all() iter.Seq[*sub] {
+	return func(yield func(*sub) bool) {
+		if m.one != nil && !yield(m.one) {
+			return
+		}
+		for _, s := range m.more {
+			if !yield(s) {
+				return
+			}
+		}
+	}
 }
 
 type pendingMsg struct {
@@ -544,16 +603,13 @@ func (c *client) subscribe(f *Frame, from int64, resume bool) {
 	}
 	s := &sub{conv: conv.ID, last: from, catching: true}
 	c.mu.Lock()
-	old := c.subs[conv.ID]
-	if old == nil && len(c.subs) >= c.maxSubs {
+	old := c.subs.get(conv.ID)
+	if old == nil && c.subs.len() >= c.maxSubs {
 		c.mu.Unlock()
 		c.fail(f.Ref, errTooManySubs, f)
 		return
 	}
-	if c.subs == nil {
-		c.subs = make(map[string]*sub)
-	}
-	c.subs[conv.ID] = s
+	c.subs.put(s)
 	c.mu.Unlock()
 	if old != nil {
 		old.cancel()
@@ -561,8 +617,8 @@ func (c *client) subscribe(f *Frame, from int64, resume bool) {
 	cancel, err := c.srv.broker.Subscribe(parley.ConversationTopic(conv.ID), func(data []byte) { c.onConversationEvent(s, data) })
 	if err != nil {
 		c.mu.Lock()
-		if c.subs[conv.ID] == s {
-			delete(c.subs, conv.ID)
+		if c.subs.get(conv.ID) == s {
+			c.subs.remove(conv.ID)
 		}
 		c.mu.Unlock()
 		c.fail(f.Ref, err, f)
@@ -570,7 +626,7 @@ func (c *client) subscribe(f *Frame, from int64, resume bool) {
 	}
 	c.mu.Lock()
 	s.cancel = cancel
-	stale := c.subs[conv.ID] != s || c.closing
+	stale := c.subs.get(conv.ID) != s || c.closing
 	c.mu.Unlock()
 	if stale {
 		cancel()
@@ -584,8 +640,8 @@ func (c *client) subscribe(f *Frame, from int64, resume bool) {
 
 func (c *client) unsubscribe(convID string) {
 	c.mu.Lock()
-	s := c.subs[convID]
-	delete(c.subs, convID)
+	s := c.subs.get(convID)
+	c.subs.remove(convID)
 	c.mu.Unlock()
 	if s != nil {
 		s.cancel()
@@ -670,7 +726,7 @@ func (c *client) onConversationEvent(s *sub, data []byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing || c.subs[s.conv] != s {
+	if c.closing || c.subs.get(s.conv) != s {
 		return
 	}
 	if h.seq == 0 {
@@ -713,11 +769,11 @@ func (c *client) catchUp(s *sub, ref string, announce bool) {
 	}
 	for {
 		c.mu.Lock()
-		for len(c.queue) > page && !c.closing && c.subs[s.conv] == s {
+		for len(c.queue) > page && !c.closing && c.subs.get(s.conv) == s {
 			c.undeferLocked()
 			c.drained.Wait()
 		}
-		if c.closing || c.subs[s.conv] != s {
+		if c.closing || c.subs.get(s.conv) != s {
 			c.mu.Unlock()
 			return
 		}
@@ -735,7 +791,7 @@ func (c *client) catchUp(s *sub, ref string, announce bool) {
 		}
 
 		c.mu.Lock()
-		if c.closing || c.subs[s.conv] != s {
+		if c.closing || c.subs.get(s.conv) != s {
 			c.mu.Unlock()
 			return
 		}
@@ -797,9 +853,9 @@ func (c *client) catchUpFailed(s *sub, ref string, err error) {
 	code := parley.ErrorCode(err)
 	if code == parley.ENOTFOUND || code == parley.EFORBIDDEN {
 		c.mu.Lock()
-		mine := c.subs[s.conv] == s
+		mine := c.subs.get(s.conv) == s
 		if mine {
-			delete(c.subs, s.conv)
+			c.subs.remove(s.conv)
 		}
 		c.mu.Unlock()
 		if mine {
@@ -824,7 +880,7 @@ func (c *client) typing(f *Frame, now time.Time) {
 	}
 	note := f.Note && c.p.IsAgent()
 	c.mu.Lock()
-	s := c.subs[f.ConversationID]
+	s := c.subs.get(f.ConversationID)
 	send := false
 	if s != nil {
 		if f.State == TypingStart {
@@ -859,7 +915,7 @@ func (c *client) end() {
 	c.closing = true
 	c.queue = nil
 	subs := c.subs
-	c.subs = nil
+	c.subs = subSet{}
 	inbox, user := c.inbox, c.user
 	c.inbox, c.user = nil, nil
 	c.drained.Broadcast()
@@ -867,7 +923,7 @@ func (c *client) end() {
 	if user != nil {
 		user()
 	}
-	for _, s := range subs {
+	for s := range subs.all() {
 		if s.cancel != nil {
 			s.cancel()
 		}

@@ -91,3 +91,53 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// TestSubSet: a socket's subscriptions, whether the first is kept in its
+// field or the map, are found, replaced, counted and removed alike.
+func TestSubSet(t *testing.T) {
+	var m subSet
+	check := func(step string, want map[string]*sub) {
+		t.Helper()
+		if m.len() != len(want) {
+			t.Fatalf("%s: %d subscriptions, want %d", step, m.len(), len(want))
+		}
+		seen := map[string]bool{}
+		for s := range m.all() {
+			if seen[s.conv] || want[s.conv] != s {
+				t.Fatalf("%s: listed %q (%p) twice or wrongly", step, s.conv, s)
+			}
+			seen[s.conv] = true
+		}
+		for conv, s := range want {
+			if m.get(conv) != s {
+				t.Fatalf("%s: get(%q) = %p, want %p", step, conv, m.get(conv), s)
+			}
+		}
+		if m.get("none") != nil {
+			t.Fatalf("%s: found a conversation never subscribed to", step)
+		}
+	}
+	a1, b1, c1, a2, b2, a3 := &sub{conv: "a"}, &sub{conv: "b"}, &sub{conv: "c"}, &sub{conv: "a"}, &sub{conv: "b"}, &sub{conv: "a"}
+	check("empty", map[string]*sub{})
+	m.put(a1)
+	check("one", map[string]*sub{"a": a1})
+	m.put(b1)
+	m.put(c1)
+	check("three", map[string]*sub{"a": a1, "b": b1, "c": c1})
+	m.put(a2)
+	m.put(b2)
+	check("two replaced", map[string]*sub{"a": a2, "b": b2, "c": c1})
+	m.remove("a")
+	check("the first removed", map[string]*sub{"b": b2, "c": c1})
+	m.put(a3)
+	check("added again", map[string]*sub{"a": a3, "b": b2, "c": c1})
+	m.put(b1) // b is in the map while the field is taken
+	check("replaced in the map", map[string]*sub{"a": a3, "b": b1, "c": c1})
+	m.remove("a")
+	m.put(b2) // the field is free, b still in the map: replaced there, not held twice
+	check("replaced with the field free", map[string]*sub{"b": b2, "c": c1})
+	m.remove("b")
+	m.remove("c")
+	m.remove("c")
+	check("all removed", map[string]*sub{})
+}
