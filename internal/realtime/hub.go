@@ -25,12 +25,16 @@ type hub struct {
 // conversationWatch counts one principal's sockets following a
 // conversation. A conversation has few principals (its visitor, an agent
 // or two), so they are a slice rather than a map: every socket adds one.
+// It keeps what presence frames name, not the whole principal.
 type conversationWatch struct {
-	who     Principal
-	sockets int
+	typ      parley.ParticipantType
+	id, name string
+	sockets  int
 }
 
-func (w *conversationWatch) is(p Principal) bool { return w.who.Type == p.Type && w.who.ID == p.ID }
+func (w *conversationWatch) is(p Principal) bool { return w.typ == p.Type && w.id == p.ID }
+
+func (w *conversationWatch) who() *Who { return &Who{Type: string(w.typ), ID: w.id, Name: w.name} }
 
 func newHub(s *Server) *hub {
 	return &hub{srv: s, clients: map[*client]struct{}{}, perIP: map[string]int{},
@@ -137,20 +141,20 @@ func (h *hub) watch(c *client, conv string) {
 	i := slices.IndexFunc(ws, func(w conversationWatch) bool { return w.is(c.p) })
 	if i < 0 {
 		i = len(ws)
-		ws = append(ws, conversationWatch{who: c.p})
+		ws = append(ws, conversationWatch{typ: c.p.Type, id: c.p.ID, name: c.p.Name})
 		h.watchers[conv] = ws
 	}
 	ws[i].sockets++
 	first := ws[i].sockets == 1
-	var others []Principal
+	var others []*Who
 	for j, o := range ws {
 		if j != i {
-			others = append(others, o.who)
+			others = append(others, o.who())
 		}
 	}
 	h.mu.Unlock()
 	for _, o := range others {
-		c.reply(&Frame{Type: TypePresence, ConversationID: conv, From: whoOf(o), Online: true})
+		c.reply(&Frame{Type: TypePresence, ConversationID: conv, From: o, Online: true})
 	}
 	if first {
 		h.announce(c, parley.ConversationTopic(conv), conv, true)
