@@ -124,6 +124,13 @@ func (p *poller) run() {
 			tok := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 			if c := p.take(tok); c != nil {
 				c.ic.token.CompareAndSwap(tok, 0)
+				if c.ic.skipPongs() {
+					if parked, err := p.park(c); parked && err == nil {
+						continue
+					}
+					// Closed meanwhile, or the set failed: served as any
+					// wake is, which ends the socket or waits elsewhere.
+				}
 				go c.serveFrames()
 			}
 		}
@@ -177,4 +184,60 @@ func (c *idleConn) ping() error {
 		return io.ErrShortWrite
 	}
 	return nil
+}
+
+// skipPongs reads what a woken parked socket has been sent and, when it is
+// nothing but empty pongs (an idle socket's answer to the ping written in
+// place, every PingInterval), consumes them and reports true: the socket is then parked
+// again at once, with no goroutine, no buffers, and nothing handed to the
+// library, whose reading of a control frame costs a context with a timer
+// and wrapped errors. Anything else read is kept for the library to read
+// first (see Read), as wait does. The caller holds the socket as parked: no
+// other goroutine reads it.
+func (c *idleConn) skipPongs() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.pending) > 0 || !c.frames.betweenMessages() {
+		return false
+	}
+	var n int
+	var rerr error
+	err := c.raw.Read(func(fd uintptr) bool {
+		for {
+			n, rerr = syscall.Read(int(fd), c.buf[:])
+			if rerr != syscall.EINTR {
+				return true // one attempt: nothing there is left to the library
+			}
+		}
+	})
+	if err != nil || rerr != nil || n <= 0 {
+		// Nothing read (the peer closed, an error, nothing there after
+		// all): the library's read sees the same.
+		return false
+	}
+	if !onlyPongs(c.buf[:n]) {
+		c.pending = c.buf[:n]
+		return false
+	}
+	if c.onPong != nil {
+		c.onPong()
+	}
+	return true
+}
+
+// onlyPongs reports whether b is whole empty pong frames as a client sends
+// them (final, masked), and nothing else: the answers to the pings written
+// in place (see ping). A pong with a payload answers the library's own
+// Ping, whose caller waits for the library to read it.
+func onlyPongs(b []byte) bool {
+	const size = 2 + 4 // the header and the masking key
+	if len(b) == 0 || len(b)%size != 0 {
+		return false
+	}
+	for ; len(b) > 0; b = b[size:] {
+		if b[0] != 0x8a || b[1] != 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,108 @@
+package realtime
+
+import (
+	"bytes"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSkipPongs: a woken parked socket that was sent nothing but empty
+// pongs has them consumed and noted, and stays parked; anything else it was
+// sent is kept, byte for byte, for the library to read first.
+func TestSkipPongs(t *testing.T) {
+	pong := maskedFrame(0x8a, nil)
+	text := maskedText([]byte(`{"type":"ping"}`))
+	tests := []struct {
+		name string
+		sent []byte
+		skip bool
+	}{
+		{"an empty pong", pong, true},
+		{"two empty pongs", append(bytes.Clone(pong), pong...), true},
+		{"a pong with a payload (the library's ping)", maskedFrame(0x8a, []byte("7")), false},
+		{"a text frame", text, false},
+		{"a pong, then a text frame", append(bytes.Clone(pong), text...), false},
+		{"a ping", maskedFrame(0x89, nil), false},
+		{"half a pong", pong[:3], false},
+		{"an unmasked pong", []byte{0x8a, 0x00}, false},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, tt := range tests {
+		peer, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := conn.(syscall.Conn).SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pongs := 0
+		ic := &idleConn{Conn: conn, raw: raw, onPong: func() { pongs++ }}
+		if _, err := peer.Write(tt.sent); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // loopback: the bytes are there
+		got := ic.skipPongs()
+		if got != tt.skip {
+			t.Errorf("%s: skipped %v, want %v", tt.name, got, tt.skip)
+		}
+		if tt.skip {
+			if pongs != 1 || len(ic.pending) != 0 {
+				t.Errorf("%s: pong noted %d times, %d bytes kept; want once, none", tt.name, pongs, len(ic.pending))
+			}
+		} else {
+			if pongs != 0 {
+				t.Errorf("%s: a pong was noted before the library read it", tt.name)
+			}
+			// What the library reads next is exactly what was sent.
+			buf := make([]byte, len(tt.sent))
+			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			n := 0
+			for n < len(buf) {
+				k, err := ic.Read(buf[n:])
+				if err != nil {
+					t.Fatalf("%s: reading what was kept: %v", tt.name, err)
+				}
+				n += k
+			}
+			if !bytes.Equal(buf, tt.sent) {
+				t.Errorf("%s: the library would read %q, want %q", tt.name, buf, tt.sent)
+			}
+		}
+		peer.Close()
+		conn.Close()
+	}
+
+	// A peer that closed: nothing is consumed, and the library's read sees
+	// the end.
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	raw, _ := conn.(syscall.Conn).SyscallConn()
+	ic := &idleConn{Conn: conn, raw: raw}
+	peer.Close()
+	time.Sleep(50 * time.Millisecond)
+	if ic.skipPongs() {
+		t.Error("a closed connection was taken for pongs")
+	}
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := ic.Read(make([]byte, 8)); n != 0 || err == nil {
+		t.Errorf("after the peer closed: read %d bytes, %v; want the end", n, err)
+	}
+}
