@@ -78,11 +78,11 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // calls.
 //
 // A socket that wakes takes a pair of full-size buffers from a pool, and
-// gives it back when it parks again: a wake (every idle socket's pong, every
-// 30 s) allocates nothing while fewer sockets are awake at once than the
-// pool holds pairs (maxPooledBuffers), which keeps the heap, and so the
-// process, from growing with the garbage of 15,000 wakes between two
-// collections.
+// gives it back when it parks again: a wake allocates nothing while fewer
+// sockets are awake at once than the pool holds pairs (maxPooledBuffers),
+// which keeps the heap, and so the process, from growing with the garbage
+// of thousands of wakes between two collections. (The pong of an idle
+// socket's ping, every 30 s, wakes nothing: see idleConn.skipPongs.)
 const (
 	parkedReadBuffer  = 16
 	parkedWriteBuffer = 1
@@ -245,9 +245,9 @@ func (c *idleConn) Read(p []byte) (n int, err error) {
 		c.pending = c.pending[n:]
 	case c.linger && c.frames.betweenMessages():
 		if c.frames.controlOnly() {
-			// All that came since the socket woke were control frames:
-			// the pong of the server's ping, every 30 s or so of an idle
-			// socket. It parks again at once rather than holding a
+			// All that came since the socket woke were control frames
+			// (a pong the poller left to the library, a ping of the
+			// peer's). It parks again at once rather than holding a
 			// goroutine and its buffers for socketLinger; bytes that
 			// came meanwhile wake it.
 			c.frames.rest()
