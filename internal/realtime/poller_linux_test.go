@@ -34,18 +34,7 @@ func TestSkipPongs(t *testing.T) {
 	}
 	defer ln.Close()
 	for _, tt := range tests {
-		peer, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := conn.(syscall.Conn).SyscallConn()
-		if err != nil {
-			t.Fatal(err)
-		}
+		peer, conn, raw := tcpPair(t, ln)
 		pongs := 0
 		ic := &idleConn{Conn: conn, raw: raw, onPong: func() { pongs++ }}
 		if _, err := peer.Write(tt.sent); err != nil {
@@ -85,16 +74,8 @@ func TestSkipPongs(t *testing.T) {
 
 	// A peer that closed: nothing is consumed, and the library's read sees
 	// the end.
-	peer, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	peer, conn, raw := tcpPair(t, ln)
 	defer conn.Close()
-	raw, _ := conn.(syscall.Conn).SyscallConn()
 	ic := &idleConn{Conn: conn, raw: raw}
 	peer.Close()
 	time.Sleep(50 * time.Millisecond)
@@ -105,4 +86,21 @@ func TestSkipPongs(t *testing.T) {
 	if n, err := ic.Read(make([]byte, 8)); n != 0 || err == nil {
 		t.Errorf("after the peer closed: read %d bytes, %v; want the end", n, err)
 	}
+}
+
+// tcpPair connects to ln and returns both ends, with the raw connection of
+// the accepted one.
+func tcpPair(t *testing.T, ln net.Listener) (peer, conn net.Conn, raw syscall.RawConn) {
+	t.Helper()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn, err = ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	if raw, err = conn.(syscall.Conn).SyscallConn(); err != nil {
+		t.Fatal(err)
+	}
+	return peer, conn, raw
 }
