@@ -40,7 +40,7 @@ func TestSkipPongs(t *testing.T) {
 		if _, err := peer.Write(tt.sent); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond) // loopback: the bytes are there
+		arrived(t, raw, len(tt.sent))
 		got := ic.skipPongs()
 		if got != tt.skip {
 			t.Errorf("%s: skipped %v, want %v", tt.name, got, tt.skip)
@@ -78,7 +78,7 @@ func TestSkipPongs(t *testing.T) {
 	defer conn.Close()
 	ic := &idleConn{Conn: conn, raw: raw}
 	peer.Close()
-	time.Sleep(50 * time.Millisecond)
+	arrived(t, raw, 0)
 	if ic.skipPongs() {
 		t.Error("a closed connection was taken for pongs")
 	}
@@ -103,4 +103,27 @@ func tcpPair(t *testing.T, ln net.Listener) (peer, conn net.Conn, raw syscall.Ra
 		t.Fatal(err)
 	}
 	return peer, conn, raw
+}
+
+// arrived waits until n bytes can be read from raw without consuming them,
+// or, for n = 0, until the peer's end can.
+func arrived(t *testing.T, raw syscall.RawConn, n int) {
+	t.Helper()
+	buf := make([]byte, max(n, 1))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var got int
+		var rerr error
+		raw.Read(func(fd uintptr) bool {
+			got, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			return true
+		})
+		if rerr == nil && (n == 0 && got == 0 || n > 0 && got == n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %d bytes: %d there (%v)", n, got, rerr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
