@@ -165,25 +165,30 @@ var pingFrame = [2]byte{0x89, 0x00}
 // do not fit in the connection's send buffer at once mean the peer has not
 // been reading: an error, like a short write.
 func (c *idleConn) ping() error {
+	n, err := once(c.raw.Write, func(fd int) (int, error) { return syscall.Write(fd, pingFrame[:]) })
+	if err == nil && n != len(pingFrame) {
+		err = io.ErrShortWrite
+	}
+	return err
+}
+
+// once runs op on the connection's descriptor through do (its RawConn's
+// Read or Write) a single time, again only when a signal interrupted it:
+// it never waits for the descriptor to be ready.
+func once(do func(func(uintptr) bool) error, op func(fd int) (int, error)) (int, error) {
 	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
+	var opErr error
+	err := do(func(fd uintptr) bool {
 		for {
-			n, werr = syscall.Write(int(fd), pingFrame[:])
-			if werr != syscall.EINTR {
-				return true // one attempt; see above
+			if n, opErr = op(int(fd)); opErr != syscall.EINTR {
+				return true
 			}
 		}
 	})
-	switch {
-	case err != nil:
-		return err
-	case werr != nil:
-		return werr
-	case n != len(pingFrame):
-		return io.ErrShortWrite
+	if err != nil {
+		return 0, err
 	}
-	return nil
+	return n, opErr
 }
 
 // skipPongs reads what a woken parked socket has been sent and, when it is
@@ -200,17 +205,8 @@ func (c *idleConn) skipPongs() bool {
 	if len(c.pending) > 0 || !c.frames.betweenMessages() {
 		return false
 	}
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = syscall.Read(int(fd), c.buf[:])
-			if rerr != syscall.EINTR {
-				return true // one attempt: nothing there is left to the library
-			}
-		}
-	})
-	if err != nil || rerr != nil || n <= 0 {
+	n, err := once(c.raw.Read, func(fd int) (int, error) { return syscall.Read(fd, c.buf[:]) })
+	if err != nil || n <= 0 {
 		// Nothing read (the peer closed, an error, nothing there after
 		// all): the library's read sees the same.
 		return false

@@ -112,11 +112,9 @@ func arrived(t *testing.T, raw syscall.RawConn, n int) {
 	buf := make([]byte, max(n, 1))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		var got int
-		var rerr error
-		raw.Read(func(fd uintptr) bool {
-			got, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			return true
+		got, rerr := once(raw.Read, func(fd int) (int, error) {
+			n, _, err := syscall.Recvfrom(fd, buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			return n, err
 		})
 		if rerr == nil && (n == 0 && got == 0 || n > 0 && got == n) {
 			return
