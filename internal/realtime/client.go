@@ -352,17 +352,16 @@ func (c *client) writeLoop(inline bool) {
 		if ping {
 			// The pong is awaited without a timer of its own: the hub's
 			// sweep closes a socket whose ping went unanswered for
-			// PongTimeout, which ends this wait.
+			// PongTimeout, which ends this wait. The pong itself is noted
+			// (ponged) as it is read, before this wait ends.
 			c.pingSent.Store(time.Now().UnixNano())
 			c.writeDeadline(true)
 			err := c.conn.Ping(c.ctx)
 			c.writeDeadline(false)
-			c.pingSent.Store(0)
 			if err != nil {
 				c.cut(closeIdle, "no pong")
 				return
 			}
-			c.touch()
 		}
 	}
 }

@@ -15,18 +15,19 @@ func TestSkipPongs(t *testing.T) {
 	pong := maskedFrame(0x8a, nil)
 	text := maskedText([]byte(`{"type":"ping"}`))
 	tests := []struct {
-		name string
-		sent []byte
-		skip bool
+		name  string
+		sent  []byte
+		skip  bool
+		pongs int // noted as the library reads what was kept
 	}{
-		{"an empty pong", pong, true},
-		{"two empty pongs", append(bytes.Clone(pong), pong...), true},
-		{"a pong with a payload (the library's ping)", maskedFrame(0x8a, []byte("7")), false},
-		{"a text frame", text, false},
-		{"a pong, then a text frame", append(bytes.Clone(pong), text...), false},
-		{"a ping", maskedFrame(0x89, nil), false},
-		{"half a pong", pong[:3], false},
-		{"an unmasked pong", []byte{0x8a, 0x00}, false},
+		{"an empty pong", pong, true, 0},
+		{"two empty pongs", append(bytes.Clone(pong), pong...), true, 0},
+		{"a pong with a payload (the library's ping)", maskedFrame(0x8a, []byte("7")), false, 1},
+		{"a text frame", text, false, 0},
+		{"a pong, then a text frame", append(bytes.Clone(pong), text...), false, 1},
+		{"a ping", maskedFrame(0x89, nil), false, 0},
+		{"half a pong", pong[:3], false, 0}, // its header is not whole yet
+		{"an unmasked pong", []byte{0x8a, 0x00}, false, 1},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,8 +65,8 @@ func TestSkipPongs(t *testing.T) {
 				}
 				n += k
 			}
-			if !bytes.Equal(buf, tt.sent) {
-				t.Errorf("%s: the library would read %q, want %q", tt.name, buf, tt.sent)
+			if !bytes.Equal(buf, tt.sent) || pongs != tt.pongs {
+				t.Errorf("%s: the library would read %q, noting %d pongs; want %q, %d", tt.name, buf, pongs, tt.sent, tt.pongs)
 			}
 		}
 		peer.Close()
