@@ -27,14 +27,13 @@ type hub struct {
 // or two), so they are a slice rather than a map: every socket adds one.
 // It keeps what presence frames name, not the whole principal.
 type conversationWatch struct {
-	typ      parley.ParticipantType
-	id, name string
-	sockets  int
+	who     Who
+	sockets int
 }
 
-func (w *conversationWatch) is(p Principal) bool { return w.typ == p.Type && w.id == p.ID }
-
-func (w *conversationWatch) who() *Who { return &Who{Type: string(w.typ), ID: w.id, Name: w.name} }
+func (w *conversationWatch) is(p Principal) bool {
+	return w.who.Type == string(p.Type) && w.who.ID == p.ID
+}
 
 func newHub(s *Server) *hub {
 	return &hub{srv: s, clients: map[*client]struct{}{}, perIP: map[string]int{},
@@ -141,20 +140,20 @@ func (h *hub) watch(c *client, conv string) {
 	i := slices.IndexFunc(ws, func(w conversationWatch) bool { return w.is(c.p) })
 	if i < 0 {
 		i = len(ws)
-		ws = append(ws, conversationWatch{typ: c.p.Type, id: c.p.ID, name: c.p.Name})
+		ws = append(ws, conversationWatch{who: *whoOf(c.p)})
 		h.watchers[conv] = ws
 	}
 	ws[i].sockets++
 	first := ws[i].sockets == 1
-	var others []*Who
+	var others []Who
 	for j, o := range ws {
 		if j != i {
-			others = append(others, o.who())
+			others = append(others, o.who)
 		}
 	}
 	h.mu.Unlock()
 	for _, o := range others {
-		c.reply(&Frame{Type: TypePresence, ConversationID: conv, From: o, Online: true})
+		c.reply(&Frame{Type: TypePresence, ConversationID: conv, From: &o, Online: true})
 	}
 	if first {
 		h.announce(c, parley.ConversationTopic(conv), conv, true)
