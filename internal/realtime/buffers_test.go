@@ -610,7 +610,8 @@ func TestSweepPingsTheIdle(t *testing.T) {
 
 // TestParkedSocketPingedInPlace: a parked socket is pinged without being
 // woken: no writer goroutine, no full-size buffers; its empty pong counts as
-// an answer and parks it again, and it is served as before afterwards.
+// an answer and is consumed by the poller without waking it either, and the
+// socket is served as before afterwards.
 // Elsewhere than on Linux the library pings it (TestUnansweredPingCloses).
 func TestParkedSocketPingedInPlace(t *testing.T) {
 	if runtime.GOOS != "linux" {
@@ -629,7 +630,7 @@ func TestParkedSocketPingedInPlace(t *testing.T) {
 	c := cs[0]
 	for round := range 2 {
 		waitParked(t, e, 1)
-		before := c.lastRead.Load()
+		before, wakes := c.lastRead.Load(), c.wakes.Load()
 		c.requestPing()
 		c.mu.Lock()
 		shrunk, writing, due := c.ic.shrunk, c.writing, c.pingDue
@@ -657,6 +658,9 @@ func TestParkedSocketPingedInPlace(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		waitParked(t, e, 1)
+		if n := c.wakes.Load() - wakes; n != 0 {
+			t.Fatalf("round %d: the ping and its pong woke the socket %d times", round, n)
+		}
 		if err := pingRoundTrip(conn, br, fmt.Sprint("after", round)); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}

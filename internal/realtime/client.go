@@ -34,8 +34,9 @@ type client struct {
 	ip       string
 	ctx      context.Context // for the socket's requests; never cancelled (see ServeHTTP)
 
-	lastRead atomic.Int64 // unix nanoseconds of the last frame or pong
-	pingSent atomic.Int64 // unix nanoseconds of the ping awaiting its pong; 0: none
+	lastRead atomic.Int64  // unix nanoseconds of the last frame or pong
+	pingSent atomic.Int64  // unix nanoseconds of the ping awaiting its pong; 0: none
+	wakes    atomic.Uint32 // times the poller gave the parked socket a goroutine again
 
 	// opMu is held while a frame is handled, so Shutdown can wait for the
 	// frame in progress (and its ack) before closing.

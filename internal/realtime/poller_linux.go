@@ -131,6 +131,7 @@ func (p *poller) run() {
 					// Closed meanwhile, or the set failed: served as any
 					// wake is, which ends the socket or waits elsewhere.
 				}
+				c.wakes.Add(1)
 				go c.serveFrames()
 			}
 		}
@@ -145,6 +146,7 @@ func (p *poller) fail() {
 	p.mu.Unlock()
 	for _, c := range parked {
 		c.ic.token.Store(0)
+		c.wakes.Add(1)
 		go c.serveFrames()
 	}
 }
