@@ -46,6 +46,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// Bytes the client sent after its handshake request, which net/http
 	// read ahead, are read first.
 	ic := &idleConn{Conn: conn}
+	ic.out.conn = conn
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			if ic.poller = processPoller(); ic.poller != nil {
@@ -64,7 +65,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	ic.br = bufio.NewReaderSize(ic, socketReadBuffer)
 	// net/http flushed the response headers before handing over its
 	// writer, which is empty.
-	ic.bw = bufio.NewWriterSize(conn, socketWriteBuffer)
+	ic.bw = bufio.NewWriterSize(&ic.out, socketWriteBuffer)
 	w.conn = ic
 	return ic, bufio.NewReadWriter(ic.br, ic.bw), nil
 }
@@ -146,15 +147,17 @@ func (c *idleConn) shrink() {
 		// two cycles, where the pool only needs as many pairs as sockets
 		// are awake at once.
 		*c.br = *bufio.NewReaderSize(c, parkedReadBuffer)
-		*c.bw = *bufio.NewWriterSize(c.Conn, parkedWriteBuffer)
+		*c.bw = *bufio.NewWriterSize(&c.out, parkedWriteBuffer)
 		c.shrunk = true
+		c.out.release()
 		return
 	}
 	*c.br, h.r = h.r, *c.br
 	*c.bw, h.w = h.w, *c.bw
 	c.br.Reset(c)
-	c.bw.Reset(c.Conn)
+	c.bw.Reset(&c.out)
 	c.lent, c.shrunk = nil, true
+	c.out.release()
 	h.r.Reset(nil) // the pool keeps no socket alive
 	h.w.Reset(nil)
 	bufferPool.Put(h)
@@ -167,7 +170,7 @@ func (c *idleConn) grow() {
 	}
 	h := bufferPool.Get()
 	h.r.Reset(c)
-	h.w.Reset(c.Conn)
+	h.w.Reset(&c.out)
 	*c.br, h.r = h.r, *c.br
 	*c.bw, h.w = h.w, *c.bw
 	c.lent, c.shrunk = h, false
@@ -213,12 +216,97 @@ type idleConn struct {
 	lent   *socketBuffers
 	shrunk bool
 
+	// out is what bw flushes into: the connection, or, while the writer
+	// writes a batch, memory (see corkedWriter).
+	out corkedWriter
+
 	// Parking (poller_linux.go): set before the socket is handed to the
 	// library, nil where idle sockets wait on goroutines.
 	poller   *poller
 	raw      syscall.RawConn
 	token    atomic.Uint64 // while parked, the poller's key for the socket
 	inPoller bool          // added to the poller's set; touched only while not parked
+}
+
+// The library flushes every message it writes to the connection: a system
+// call per frame, and one more for the peer to read it. A visitor's message
+// alone is two frames for its socket (the message itself, which every socket
+// of the conversation gets, and the ack), and an agent's socket gets the
+// messages of many conversations. corkedWriter is what a socket's write
+// buffer flushes into: while the writer writes a batch of frames it is
+// corked, and holds what it is given in memory; uncorking writes it all to
+// the connection in one write. The library's own frames written meanwhile
+// (a pong, from the reading goroutine) join the batch in the order they were
+// written.
+type corkedWriter struct {
+	conn   net.Conn
+	mu     sync.Mutex
+	corked bool
+	held   []byte
+}
+
+// Bounds on what a batch holds: past maxCorked bytes it is written and a new
+// one begins, and a buffer that grew past keepCorked is not kept after the
+// batch (an agent's burst should not leave its socket holding it).
+const (
+	maxCorked  = 64 << 10
+	keepCorked = 4 << 10
+)
+
+func (w *corkedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.corked {
+		return w.conn.Write(p)
+	}
+	if len(w.held)+len(p) > maxCorked {
+		if err := w.flushLocked(); err != nil {
+			return 0, err
+		}
+		if len(p) > maxCorked {
+			return w.conn.Write(p)
+		}
+	}
+	w.held = append(w.held, p...)
+	return len(p), nil
+}
+
+// cork holds what is written until uncork.
+func (w *corkedWriter) cork() {
+	w.mu.Lock()
+	w.corked = true
+	w.mu.Unlock()
+}
+
+// uncork writes what was held, in one write, and writes through again.
+func (w *corkedWriter) uncork() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.corked = false
+	err := w.flushLocked()
+	if cap(w.held) > keepCorked {
+		w.held = nil
+	}
+	return err
+}
+
+func (w *corkedWriter) flushLocked() error {
+	if len(w.held) == 0 {
+		return nil
+	}
+	_, err := w.conn.Write(w.held)
+	w.held = w.held[:0]
+	return err
+}
+
+// release drops the buffer of held bytes, which a parked socket does not
+// need.
+func (w *corkedWriter) release() {
+	w.mu.Lock()
+	if !w.corked {
+		w.held = nil
+	}
+	w.mu.Unlock()
 }
 
 // errNoPoller: the socket cannot be parked; it waits on a goroutine.

@@ -14,7 +14,9 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -813,4 +815,128 @@ func pingRoundTrip(conn net.Conn, br *bufio.Reader, ref string) error {
 		return fmt.Errorf("opcode %d, %.40q (%d bytes): not the pong of the ping sent", op, f, len(f))
 	}
 	return nil
+}
+
+// writeCounter is a connection that records each write it is given.
+type writeCounter struct {
+	net.Conn
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes = append(w.writes, bytes.Clone(p))
+	w.mu.Unlock()
+	if w.Conn == nil {
+		return len(p), nil
+	}
+	return w.Conn.Write(p)
+}
+
+func (w *writeCounter) taken() [][]byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.writes)
+}
+
+// TestCorkedWriter: while corked, what is written is held and written at
+// once on uncork; uncorked, it goes straight through; a batch past
+// maxCorked is written in parts, and a large buffer is not kept.
+func TestCorkedWriter(t *testing.T) {
+	chunk := func(n int, c byte) []byte { return bytes.Repeat([]byte{c}, n) }
+	for _, tc := range []struct {
+		name   string
+		corked bool
+		parts  [][]byte
+		writes []int // the sizes of the writes the connection gets
+		kept   bool  // the buffer is kept for the next batch
+	}{
+		{"uncorked", false, [][]byte{chunk(10, 'a'), chunk(20, 'b')}, []int{10, 20}, false},
+		{"corked", true, [][]byte{chunk(10, 'a'), chunk(20, 'b'), chunk(30, 'c')}, []int{60}, true},
+		{"nothing", true, nil, nil, false},
+		{"past the bound", true, [][]byte{chunk(maxCorked-10, 'a'), chunk(20, 'b'), chunk(5, 'c')}, []int{maxCorked - 10, 25}, false},
+		{"larger than the bound", true, [][]byte{chunk(10, 'a'), chunk(maxCorked+1, 'b'), chunk(5, 'c')}, []int{10, maxCorked + 1, 5}, true},
+		{"grown past what is kept", true, [][]byte{chunk(keepCorked, 'a'), chunk(keepCorked, 'b')}, []int{2 * keepCorked}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := &writeCounter{}
+			w := &corkedWriter{conn: conn}
+			if tc.corked {
+				w.cork()
+			}
+			var want []byte
+			for _, p := range tc.parts {
+				if n, err := w.Write(p); n != len(p) || err != nil {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+				want = append(want, p...)
+			}
+			if tc.corked {
+				if err := w.uncork(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var sizes []int
+			var got []byte
+			for _, b := range conn.taken() {
+				sizes = append(sizes, len(b))
+				got = append(got, b...)
+			}
+			if !slices.Equal(sizes, tc.writes) || !bytes.Equal(got, want) {
+				t.Fatalf("writes of %v bytes (in order: %v), want %v (%v)", sizes, bytes.Equal(got, want), tc.writes, true)
+			}
+			if kept := w.held != nil; kept != tc.kept {
+				t.Fatalf("buffer kept %v, want %v", kept, tc.kept)
+			}
+			w.release()
+			if w.held != nil {
+				t.Fatal("release kept the buffer")
+			}
+			// Uncorked again: writes go straight through.
+			w.Write([]byte("x"))
+			if n := len(conn.taken()); n != len(tc.writes)+1 {
+				t.Fatalf("%d writes after uncork, want %d", n, len(tc.writes)+1)
+			}
+		})
+	}
+}
+
+// TestAnswersInOneWrite: a visitor's message is two frames for its own
+// socket (the message, then its ack), written to the connection in one
+// write.
+func TestAnswersInOneWrite(t *testing.T) {
+	e := newEnv(t, sqliteStore(t, t.TempDir()), Options{})
+	_, tok, conv := e.visitor("corked", "")
+	conn, br := rawSocket(t, e, tok, maskedText([]byte(`{"type":"resume","conversationId":"`+conv.ID+`","lastSeq":0}`)))
+	readUntil(t, br, TypeResumed)
+	cs := e.srv.hub.snapshot()
+	if len(cs) != 1 {
+		t.Fatalf("%d sockets, want 1", len(cs))
+	}
+	out := &cs[0].ic.out
+	counter := &writeCounter{}
+	out.mu.Lock()
+	counter.Conn, out.conn = out.conn, counter
+	out.mu.Unlock()
+	for i := range 3 {
+		id := fmt.Sprint("c", i)
+		if _, err := conn.Write(maskedText([]byte(`{"type":"send","conversationId":"` + conv.ID + `","clientMessageId":"` + id + `","content":"hi"}`))); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for len(got) < 2 {
+			var f Frame
+			if err := json.Unmarshal(readServerFrame(t, br), &f); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, f.Type+":"+f.ClientMessageID)
+		}
+		if want := []string{TypeMessage + ":" + id, TypeAck + ":" + id}; !slices.Equal(got, want) {
+			t.Fatalf("round %d: frames %v, want %v", i, got, want)
+		}
+		if n := len(counter.taken()); n != i+1 {
+			t.Fatalf("round %d: %d writes to the connection so far, want %d", i, n, i+1)
+		}
+	}
 }

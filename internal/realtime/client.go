@@ -342,11 +342,9 @@ func (c *client) writeLoop(inline bool) {
 		// every socket that wrote (the library only reads ctx for its Done).
 		if len(batch) > 0 {
 			c.writeDeadline(true)
-			for _, b := range batch {
-				if err := c.conn.Write(c.ctx, websocket.MessageText, b); err != nil {
-					c.cut(closeSlowConsumer, "write timed out")
-					return
-				}
+			if err := c.writeBatch(batch); err != nil {
+				c.cut(closeSlowConsumer, "write timed out")
+				return
 			}
 			c.writeDeadline(false)
 		}
@@ -365,6 +363,22 @@ func (c *client) writeLoop(inline bool) {
 			}
 		}
 	}
+}
+
+// writeBatch writes the frames of batch, more than one in a single write
+// to the connection (see corkedWriter).
+func (c *client) writeBatch(batch [][]byte) error {
+	if len(batch) == 1 {
+		return c.conn.Write(c.ctx, websocket.MessageText, batch[0])
+	}
+	c.ic.out.cork()
+	for _, b := range batch {
+		if err := c.conn.Write(c.ctx, websocket.MessageText, b); err != nil {
+			c.ic.out.uncork() //nolint:errcheck // the write failed already
+			return err
+		}
+	}
+	return c.ic.out.uncork()
 }
 
 // writeDeadline sets (or clears) the deadline of the writes about to be
