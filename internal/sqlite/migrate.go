@@ -60,6 +60,58 @@ var migrationHooks = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	5: backfillSearch,          // index the words of messages and customers stored before search existed
 	6: fillSearchConversations, // name the conversation of each message indexed before migration 6
 	7: fillReadCounts,          // count the read marks stored before migration 7
+	9: checksWithoutLists,      // the messages table's CHECK constraints without IN lists
+}
+
+// listChecks are the CHECK constraints migration 9 rewrites, as migration 1
+// wrote them, and what they become: the same values, compared with =.
+var listChecks = []struct{ table, old, new string }{
+	{"messages", "CHECK (sender_type IN ('customer', 'agent', 'system'))",
+		"CHECK (sender_type = 'customer' OR sender_type = 'agent' OR sender_type = 'system')"},
+	{"messages", "CHECK (kind IN ('text', 'file', 'system', 'note'))",
+		"CHECK (kind = 'text' OR kind = 'file' OR kind = 'system' OR kind = 'note')"},
+}
+
+// checksWithoutLists rewrites the definitions of listChecks in
+// sqlite_schema and moves the schema version on, so every connection
+// compiles its statements against the new definition
+// (https://www.sqlite.org/lang_altertable.html#otheralter). A definition
+// that does not read as migration 1 wrote it is an error: the migration
+// then changes nothing.
+func checksWithoutLists(ctx context.Context, tx *sql.Tx) error {
+	defs := map[string]string{}
+	for _, c := range listChecks {
+		def, ok := defs[c.table]
+		if !ok {
+			if err := tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", c.table).Scan(&def); err != nil {
+				return err
+			}
+		}
+		if strings.Count(def, c.old) != 1 {
+			return fmt.Errorf("table %s: its definition does not have %q once", c.table, c.old)
+		}
+		defs[c.table] = strings.Replace(def, c.old, c.new, 1)
+	}
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&version); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "PRAGMA writable_schema = ON"); err != nil {
+		return err
+	}
+	// The setting belongs to the connection, not the transaction: it is
+	// turned off even when the migration fails.
+	defer tx.ExecContext(ctx, "PRAGMA writable_schema = OFF") //nolint:errcheck // turned off below on success
+	for table, def := range defs {
+		if _, err := tx.ExecContext(ctx, "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?", def, table); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA schema_version = %d", version+1)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "PRAGMA writable_schema = OFF")
+	return err
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
