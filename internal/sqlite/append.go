@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/parleychat/parley"
 )
@@ -138,6 +139,7 @@ func (s *Store) commitBatch(batch []*appendReq) {
 	// (I/O); in that rare case the batch is rolled back and run again with a
 	// savepoint around every append.
 	if !s.runBatch(taken, false) {
+		s.memory.forget()
 		s.runBatch(taken, true)
 	}
 	for _, r := range taken {
@@ -168,16 +170,30 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 	}
 	st := s.bindAppendStmts(ctx, tx)
 	var idx *searchBatch
+	var mem *appendMemory
 	if !savepointAll {
 		idx = s.newSearchBatch()
+		// Read while the batch holds the connection: a write that commits
+		// before it has moved the generation on (see Store.wrote).
+		mem = s.memory.fresh(s.writeGen.Load())
 	}
+	committed := false
+	defer func() {
+		if !committed && mem != nil {
+			// What the batch remembered was never stored.
+			mem.forget()
+		}
+	}()
 	for _, r := range taken {
 		if savepointAll || r.ownIDs {
 			if _, err := st.savepoint.ExecContext(ctx); err != nil {
 				tx.Rollback()
 				return fail(err)
 			}
-			r.created, _, r.err = s.appendWith(ctx, st, r.m, nil)
+			r.created, _, r.err = s.appendWith(ctx, st, r.m, nil, nil)
+			if mem != nil {
+				delete(mem.convs, r.m.ConversationID)
+			}
 			if r.err != nil {
 				if _, err := st.rollbackTo.ExecContext(ctx); err != nil {
 					tx.Rollback()
@@ -191,7 +207,7 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 			continue
 		}
 		var wrote bool
-		r.created, wrote, r.err = s.appendWith(ctx, st, r.m, idx)
+		r.created, wrote, r.err = s.appendWith(ctx, st, r.m, idx, mem)
 		if r.err != nil && wrote {
 			tx.Rollback()
 			return false
@@ -208,6 +224,7 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
+	committed = true
 	s.words.learn(idx)
 	s.batches.Add(1)
 	s.batched.Add(int64(len(taken)))
@@ -218,7 +235,8 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 type appendStmts struct {
 	mu                               sync.Mutex
 	ready                            bool
-	findClient, bump, insert, attach *sql.Stmt
+	findClient, bump, bumpIf, insert *sql.Stmt
+	attach                           *sql.Stmt
 	savepoint, rollbackTo, release   *sql.Stmt
 	searchDoc, searchWords, vocab    *sql.Stmt // search.go
 	searchWordsBatch, lastDoc        *sql.Stmt // search.go
@@ -229,7 +247,7 @@ func (a *appendStmts) all() []*sql.Stmt {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []*sql.Stmt
-	for _, st := range []*sql.Stmt{a.findClient, a.bump, a.insert, a.attach, a.savepoint, a.rollbackTo, a.release,
+	for _, st := range []*sql.Stmt{a.findClient, a.bump, a.bumpIf, a.insert, a.attach, a.savepoint, a.rollbackTo, a.release,
 		a.searchDoc, a.searchWords, a.vocab, a.searchWordsBatch, a.lastDoc, a.searchDocs} {
 		if st != nil {
 			out = append(out, st)
@@ -265,10 +283,11 @@ const (
 
 // txStmts are appendStmts bound to one transaction.
 type txStmts struct {
-	tx                                                               *sql.Tx
-	findClient, bump, insert, attach, savepoint, rollbackTo, release *sql.Stmt
-	searchDoc, searchWords, vocab, searchWordsBatch                  *sql.Stmt
-	lastDoc, searchDocs                                              *sql.Stmt
+	tx                                              *sql.Tx
+	findClient, bump, bumpIf, insert, attach        *sql.Stmt
+	savepoint, rollbackTo, release                  *sql.Stmt
+	searchDoc, searchWords, vocab, searchWordsBatch *sql.Stmt
+	lastDoc, searchDocs                             *sql.Stmt
 }
 
 // prepareAppendStmts prepares the append statements on the writer the first
@@ -287,6 +306,7 @@ func (s *Store) prepareAppendStmts(ctx context.Context) error {
 		}{
 			{&a.findClient, findSQL},
 			{&a.bump, bumpSQL},
+			{&a.bumpIf, bumpIfSQL},
 			{&a.insert, insertMessageSQL},
 			{&a.attach, insertAttachmentSQL},
 			{&a.savepoint, "SAVEPOINT append"},
@@ -315,6 +335,7 @@ func (s *Store) bindAppendStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 		tx:          tx,
 		findClient:  tx.StmtContext(ctx, a.findClient),
 		bump:        tx.StmtContext(ctx, a.bump),
+		bumpIf:      tx.StmtContext(ctx, a.bumpIf),
 		insert:      tx.StmtContext(ctx, a.insert),
 		attach:      tx.StmtContext(ctx, a.attach),
 		savepoint:   tx.StmtContext(ctx, a.savepoint),
@@ -334,7 +355,7 @@ func (s *Store) bindAppendStmts(ctx context.Context, tx *sql.Tx) *txStmts {
 // as transfers that append as part of a larger transaction. The caller has
 // run prepareAppendStmts before opening tx.
 func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, m *parley.Message) (bool, error) {
-	created, _, err := s.appendWith(ctx, s.bindAppendStmts(ctx, tx), m, nil)
+	created, _, err := s.appendWith(ctx, s.bindAppendStmts(ctx, tx), m, nil, nil)
 	return created, err
 }
 
@@ -344,9 +365,25 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, m *parley.Message) (bo
 //
 // When idx is not nil the message's words are left to idx, which the batch
 // writes after every append (see searchBatch); otherwise they are indexed
-// here.
-func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch) (created, wrote bool, err error) {
+// here. When mem is not nil, an append to a conversation it remembers skips
+// the lookup (see appendMemory), and every append updates it.
+func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch, mem *appendMemory) (created, wrote bool, err error) {
 	const op = "sqlite.AppendMessage"
+	if mem != nil {
+		if known, ok := mem.convs[m.ConversationID]; ok {
+			delete(mem.convs, m.ConversationID)
+			if m.Expect == nil || *m.Expect == known.state {
+				wrote, err, done := s.appendRemembered(ctx, st, m, idx, known)
+				if done {
+					if err == nil {
+						known.last, known.customers = m.Seq, known.customers+customerMessages(m)
+						mem.convs[m.ConversationID] = known
+					}
+					return err == nil, wrote, err
+				}
+			}
+		}
+	}
 	var last, customers int64
 	var state parley.ConversationState
 	var dup sql.NullString
@@ -360,6 +397,9 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, 
 	case m.Expect != nil && *m.Expect != state:
 		return false, false, conversationChanged(op)
 	case dup.Valid:
+		if mem != nil {
+			mem.convs[m.ConversationID] = convMemory{last: last, customers: customers, state: state}
+		}
 		stored, err := getMessage(ctx, st.tx, dup.String)
 		if err != nil {
 			return false, false, translate(op, err)
@@ -386,13 +426,35 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, 
 		m.SenderType, m.Kind, m.Content, micros(now), meta, customers); err != nil {
 		return false, true, translate(op, err)
 	}
+	if err := s.attachAndIndex(ctx, st, m, idx, now); err != nil {
+		return false, true, err
+	}
+	m.Seq, m.CreatedAt = seq, now
+	if mem != nil {
+		mem.convs[m.ConversationID] = convMemory{last: seq, customers: customers, state: state}
+	}
+	return true, true, nil
+}
+
+// customerMessages is 1 for a customer's message, 0 for any other.
+func customerMessages(m *parley.Message) int64 {
+	if m.SenderType == parley.SenderCustomer {
+		return 1
+	}
+	return 0
+}
+
+// attachAndIndex inserts m's attachments and its search words (or leaves
+// them to idx), after m itself was inserted at now.
+func (s *Store) attachAndIndex(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch, now time.Time) error {
+	const op = "sqlite.AppendMessage"
 	for i, a := range m.Attachments {
 		if a.ID == "" {
 			a.ID = parley.NewID()
 		}
 		if _, err := st.attach.ExecContext(ctx, a.ID, m.ID, m.ConversationID, i, a.Key, a.URL, a.Type,
 			a.ContentType, a.Size, a.Name, a.Checksum, micros(now)); err != nil {
-			return false, true, translate(op, err)
+			return translate(op, err)
 		}
 		a.MessageID, a.ConversationID, a.CreatedAt = m.ID, m.ConversationID, now
 	}
@@ -401,10 +463,9 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, 
 	} else if err := indexMessage(ctx, func(m *parley.Message) *sql.Row {
 		return st.searchDoc.QueryRowContext(ctx, m.ID, m.ConversationID)
 	}, st.searchWords, st.vocab, s.words, m); err != nil {
-		return false, true, translate(op, err)
+		return translate(op, err)
 	}
-	m.Seq, m.CreatedAt = seq, now
-	return true, true, nil
+	return nil
 }
 
 // checkMessage validates m as AppendMessage writes it. EINVALID.

@@ -64,6 +64,11 @@ type Store struct {
 	// batches and batched count commits of the append loop and the appends
 	// they carried, for benchmarks to report the batch size.
 	batches, batched atomic.Int64
+
+	// memory is the append loop's own (appendcache.go); writeGen counts
+	// the other writes through the writer connection.
+	memory   appendMemory
+	writeGen atomic.Uint64
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -282,6 +287,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 		tx.Rollback()
 		return translate(op, err)
 	}
+	s.wrote()
 	if err := tx.Commit(); err != nil {
 		return translate(op, err)
 	}
@@ -295,6 +301,7 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64,
 		return 0, closedError(op)
 	}
 	res, err := s.writer.ExecContext(ctx, query, args...)
+	s.wrote()
 	if err != nil {
 		return 0, translate(op, err)
 	}
