@@ -140,6 +140,7 @@ func (s *Store) commitBatch(batch []*appendReq) {
 	// savepoint around every append.
 	if !s.runBatch(taken, false) {
 		s.memory.forget()
+		s.rerun.Add(1)
 		s.runBatch(taken, true)
 	}
 	for _, r := range taken {
@@ -175,7 +176,7 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 		idx = s.newSearchBatch()
 		// Read while the batch holds the connection: a write that commits
 		// before it has moved the generation on (see Store.wrote).
-		mem = s.memory.fresh(s.writeGen.Load())
+		mem = s.freshMemory()
 	}
 	committed := false
 	defer func() {

@@ -23,10 +23,12 @@ import (
 //     nothing after the message was inserted: the batch is then rolled back
 //     and run again with a savepoint around every append, on the full path.
 //
-// So that the second case stays rare, the other writes through the writer
-// connection (Store.write and Store.exec: every one that may change a
-// conversation's row; a read mark changes only participants) move writeGen
-// on, and a batch that finds it moved forgets everything before it starts.
+// The conditions are what makes the memory safe; so that the costly second
+// case stays rare, the store's own writes that change a conversation's row
+// outside the loop (a claim, an assignment, a transfer, a status change) ask
+// the loop to forget that conversation (forgetConversation), and those that
+// may change many (deleting a user, a customer, a conversation) to forget
+// everything (forgetConversations). A batch does so before it starts.
 type appendMemory struct {
 	gen   uint64
 	convs map[string]convMemory
@@ -47,12 +49,21 @@ const maxRemembered = 20000
 // assignee ?11 (empty for none).
 const bumpIfSQL = bumpSQL + ` AND last_seq = ?8 AND customer_messages = ?9 AND status = ?10 AND coalesce(assignee_id, '') = ?11`
 
-// fresh returns the memory for a batch that started at write generation
-// gen, emptied if other writes have happened since it was filled.
-func (a *appendMemory) fresh(gen uint64) *appendMemory {
-	if a.gen != gen || len(a.convs) >= maxRemembered {
+// fresh returns the memory for a batch, having forgotten what other
+// writes asked it to. The batch calls it while it holds the writer
+// connection: a write that committed before asked before it committed.
+func (s *Store) freshMemory() *appendMemory {
+	a := &s.memory
+	s.forgetMu.Lock()
+	forget := s.forgetting
+	s.forgetting = nil
+	s.forgetMu.Unlock()
+	if gen := s.writeGen.Load(); a.gen != gen || len(a.convs) >= maxRemembered {
 		clear(a.convs)
 		a.gen = gen
+	}
+	for _, id := range forget {
+		delete(a.convs, id)
 	}
 	if a.convs == nil {
 		a.convs = make(map[string]convMemory)
@@ -105,8 +116,21 @@ func (s *Store) appendRemembered(ctx context.Context, st *txStmts, m *parley.Mes
 // remembered of it. The batch runs again on the full path; no caller sees it.
 var errForgotten = &parley.Error{Code: parley.ECONFLICT, Op: "sqlite.AppendMessage", Message: "the conversation changed"}
 
-// wrote notes a write through the writer connection other than the append
-// loop's: the loop forgets what it remembers of conversations before its
-// next batch. A write inside a transaction calls it before committing, so no
-// batch can start in between; a single statement calls it after.
-func (s *Store) wrote() { s.writeGen.Add(1) }
+// forgetConversation asks the append loop to forget conversation id before
+// its next batch. A write calls it inside its transaction, before it
+// commits, so no batch can start in between.
+func (s *Store) forgetConversation(id string) {
+	s.forgetMu.Lock()
+	if len(s.forgetting) < maxRemembered {
+		s.forgetting = append(s.forgetting, id)
+	} else {
+		s.writeGen.Add(1)
+	}
+	s.forgetMu.Unlock()
+}
+
+// forgetConversations asks the append loop to forget every conversation
+// before its next batch, after a write that may have changed any number of
+// them. A single statement, which holds the connection only while it runs,
+// calls it after.
+func (s *Store) forgetConversations() { s.writeGen.Add(1) }

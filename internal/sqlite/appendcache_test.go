@@ -62,6 +62,9 @@ func TestAppendMemory(t *testing.T) {
 	if _, _, err := send("too late", "late", &waiting); !parley.IsCode(err, parley.ECONFLICT) {
 		t.Fatalf("append expecting the old state after a claim: %v, want ECONFLICT", err)
 	}
+	if n := s.rerun.Load(); n != 0 {
+		t.Fatalf("%d batches run again: the claim did not make the loop forget the conversation", n)
+	}
 	claimed := parley.ConversationState{Status: parley.StatusActive, AssigneeID: u.ID}
 	if m, created, err := send("four", "four", &claimed); err != nil || !created || m.Seq != 4 {
 		t.Fatalf("append after the claim: seq %d, created %v, %v", m.Seq, created, err)
@@ -80,6 +83,9 @@ func TestAppendMemory(t *testing.T) {
 	}
 	if n := stored(); n != 4 {
 		t.Fatalf("%d messages stored, want 4: the refused append left one", n)
+	}
+	if n := s.rerun.Load(); n != 1 {
+		t.Fatalf("%d batches run again, want 1: the one that found the conversation changed", n)
 	}
 
 	// Another process appends: the remembered seq is taken.

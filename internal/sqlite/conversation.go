@@ -181,6 +181,7 @@ func (s *Store) UpdateConversation(ctx context.Context, id string, up parley.Con
 			return err
 		}
 		c.UpdatedAt = now
+		s.forgetConversation(id)
 		_, err = tx.ExecContext(ctx, `UPDATE conversations SET status = ?, assignee_id = ?, metadata = ?, updated_at = ?,
 			closed_at = ? WHERE id = ?`,
 			c.Status, nullString(c.AssigneeID), meta, micros(now), nullMicros(c.ClosedAt), id)
@@ -210,6 +211,7 @@ func (s *Store) DeleteConversation(ctx context.Context, id string) error {
 		return notFound(op, "conversation")
 	}
 	n, err := s.exec(ctx, op, `DELETE FROM conversations WHERE id = ?`, id)
+	s.forgetConversations()
 	if err != nil {
 		return err
 	}
@@ -383,6 +385,7 @@ func (s *Store) TransferConversation(ctx context.Context, t *parley.Transfer, no
 			id, t.ConversationID, nullString(t.FromAgentID), t.ToAgentID, t.ByUserID, t.Reason, micros(now)); err != nil {
 			return agentNotFound(op, err)
 		}
+		s.forgetConversation(t.ConversationID)
 		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET status = 'active', assignee_id = ?, updated_at = ?
 			WHERE id = ?`, t.ToAgentID, micros(now), t.ConversationID); err != nil {
 			return agentNotFound(op, err)

@@ -228,6 +228,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string) error {
 		return notFound(op, "customer")
 	}
 	n, err := s.exec(ctx, op, `DELETE FROM customers WHERE id = ?`, id)
+	s.forgetConversations()
 	if err != nil {
 		return err
 	}

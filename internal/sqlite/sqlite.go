@@ -62,13 +62,16 @@ type Store struct {
 	words *knownWords
 
 	// batches and batched count commits of the append loop and the appends
-	// they carried, for benchmarks to report the batch size.
-	batches, batched atomic.Int64
+	// they carried, for benchmarks to report the batch size; rerun the
+	// batches run again with a savepoint around every append.
+	batches, batched, rerun atomic.Int64
 
-	// memory is the append loop's own (appendcache.go); writeGen counts
-	// the other writes through the writer connection.
-	memory   appendMemory
-	writeGen atomic.Uint64
+	// memory is the append loop's own (appendcache.go); the other writes
+	// through the writer ask it to forget conversations they change.
+	memory     appendMemory
+	writeGen   atomic.Uint64
+	forgetMu   sync.Mutex
+	forgetting []string
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -287,7 +290,6 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 		tx.Rollback()
 		return translate(op, err)
 	}
-	s.wrote()
 	if err := tx.Commit(); err != nil {
 		return translate(op, err)
 	}
@@ -301,7 +303,6 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64,
 		return 0, closedError(op)
 	}
 	res, err := s.writer.ExecContext(ctx, query, args...)
-	s.wrote()
 	if err != nil {
 		return 0, translate(op, err)
 	}

@@ -171,6 +171,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return notFound(op, "user")
 	}
 	n, err := s.exec(ctx, op, `DELETE FROM users WHERE id = ?`, id)
+	s.forgetConversations()
 	if err != nil {
 		return err
 	}

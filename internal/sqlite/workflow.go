@@ -69,6 +69,7 @@ func (s *Store) AssignWaiting(ctx context.Context, conversationID, agentID strin
 			}
 		}
 		now := micros(parley.Now())
+		s.forgetConversation(conversationID)
 		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET status = 'active', assignee_id = ?, updated_at = ?
 			WHERE id = ? AND status = 'waiting' AND assignee_id IS NULL`, agent, now, conversationID); err != nil {
 			return err
