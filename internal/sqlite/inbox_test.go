@@ -301,14 +301,7 @@ func TestFillReadCounts(t *testing.T) {
 // from the migrated totals.
 func TestUpgradeUnreadCounts(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, t.TempDir()+"/parley.db", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.migrateTo(ctx, 7); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigratedTo(t, 7)
 	agent := &parley.User{Email: "a@example.com", Name: "A", PasswordHash: "x", Role: parley.RoleAgent, Availability: parley.Online}
 	if err := s.CreateUser(ctx, agent); err != nil {
 		t.Fatal(err)

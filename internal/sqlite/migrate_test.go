@@ -8,6 +8,21 @@ import (
 	"github.com/parleychat/parley"
 )
 
+// openMigratedTo opens a store in a new directory with the migrations up
+// to version applied, and closes it when t ends.
+func openMigratedTo(t *testing.T, version int) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), t.TempDir()+"/parley.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.migrateTo(t.Context(), version); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // opcodes returns the opcodes of q's program on the writer.
 func opcodes(t *testing.T, s *Store, q string, args ...any) []string {
 	t.Helper()
@@ -38,14 +53,7 @@ func opcodes(t *testing.T, s *Store, q string, args ...any) []string {
 // database upgraded with messages stored keeps them whole.
 func TestChecksWithoutLists(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, t.TempDir()+"/parley.db", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.migrateTo(ctx, 8); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigratedTo(t, 8)
 	ephemeral := func() int {
 		n := 0
 		for _, op := range opcodes(t, s, insertMessageSQL, "m", "c", 1, nil, nil, "customer", "text", "hi", 1, "{}", 1) {
@@ -132,14 +140,7 @@ func TestChecksWithoutLists(t *testing.T) {
 // not read as migration 1 wrote it fails migration 9 and changes nothing.
 func TestChecksWithoutListsRefusesAnUnknownDefinition(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, t.TempDir()+"/parley.db", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.migrateTo(ctx, 9); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigratedTo(t, 9)
 	// Run again on the rewritten definition: the old text is gone.
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
