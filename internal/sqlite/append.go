@@ -174,8 +174,8 @@ func (s *Store) runBatch(taken []*appendReq, savepointAll bool) bool {
 	var mem *appendMemory
 	if !savepointAll {
 		idx = s.newSearchBatch()
-		// Read while the batch holds the connection: a write that commits
-		// before it has moved the generation on (see Store.wrote).
+		// Taken while the batch holds the connection: a write that
+		// committed before asked to forget before it committed.
 		mem = s.freshMemory()
 	}
 	committed := false

@@ -7,7 +7,7 @@ import (
 )
 
 // An append's lookup (findSQL) reads its conversation's row and probes the
-// client id index before anything is written: a fifth of an append's time
+// client id index before anything is written: about a sixth of an append's time
 // on the writer. The append loop remembers, for the conversations it has
 // appended to, what that lookup read, and an append to one of them skips
 // it: the message goes in at the next seq, then the conversation is bumped
@@ -49,7 +49,7 @@ const maxRemembered = 20000
 // assignee ?11 (empty for none).
 const bumpIfSQL = bumpSQL + ` AND last_seq = ?8 AND customer_messages = ?9 AND status = ?10 AND coalesce(assignee_id, '') = ?11`
 
-// fresh returns the memory for a batch, having forgotten what other
+// freshMemory returns the memory for a batch, having forgotten what other
 // writes asked it to. The batch calls it while it holds the writer
 // connection: a write that committed before asked before it committed.
 func (s *Store) freshMemory() *appendMemory {
