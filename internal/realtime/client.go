@@ -68,6 +68,8 @@ type client struct {
 	frames, sends tokenBucket
 	strikes       tokenBucket
 	maxSubs       int
+	// queueSize bounds queue (Options.QueueSize, AgentQueueSize).
+	queueSize int
 }
 
 type closeReq struct {
@@ -163,7 +165,7 @@ func (c *client) enqueueLocked(b []byte, live bool) {
 	if c.closing {
 		return
 	}
-	if live && len(c.queue) >= c.srv.opts.QueueSize {
+	if live && len(c.queue) >= c.queueSize {
 		c.abortLocked(closeSlowConsumer, "slow consumer: reconnect and resume")
 		return
 	}
@@ -749,7 +751,7 @@ func (c *client) onConversationEvent(s *sub, data []byte) {
 	}
 	if s.catching {
 		s.pending = append(s.pending, pendingMsg{h.seq, frame})
-		if len(s.pending) > c.srv.opts.QueueSize {
+		if len(s.pending) > c.queueSize {
 			c.abortLocked(closeSlowConsumer, "slow consumer: reconnect and resume")
 		}
 		return
@@ -777,7 +779,7 @@ func (c *client) onConversationEvent(s *sub, data []byte) {
 // less than a full page has seen all of them, and whatever it did not
 // return below the highest held seq is invisible to this client (a note).
 func (c *client) catchUp(s *sub, ref string, announce bool) {
-	page := c.srv.opts.QueueSize / 2
+	page := c.queueSize / 2
 	if page > parley.MaxMessagePage {
 		page = parley.MaxMessagePage
 	}

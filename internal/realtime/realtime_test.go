@@ -504,56 +504,87 @@ func TestShutdownAcksInFlightThenCloses1001(t *testing.T) {
 	})
 }
 
+// TestSlowConsumerIsDroppedWithoutStallingOthers: a socket that stops
+// reading is closed once its queue overflows, while the others in the
+// conversation get everything; an agent's socket is held to the agents'
+// bound, a visitor's to the visitors'.
 func TestSlowConsumerIsDroppedWithoutStallingOthers(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b.open(t), Options{QueueSize: 16})
-		alice, aliceTok := e.agent("alice", parley.RoleAgent)
-		vp, _, conv := e.visitor("v", alice.ID)
+	for _, tc := range []struct {
+		name    string
+		opts    Options
+		visitor bool // the slow socket is the visitor's, not a second of the agent's
+		dropped bool
+	}{
+		{"an agent past the agents' bound", Options{QueueSize: 100000, AgentQueueSize: 16}, false, true},
+		{"an agent within the agents' bound", Options{QueueSize: 16, AgentQueueSize: 100000}, false, false},
+		{"a visitor past the visitors' bound", Options{QueueSize: 16, AgentQueueSize: 100000}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, b backend) {
+				e := newEnv(t, b.open(t), tc.opts)
+				alice, aliceTok := e.agent("alice", parley.RoleAgent)
+				vp, vTok, conv := e.visitor("v", alice.ID)
 
-		fast := e.dial(aliceTok)
-		slow := e.dial(aliceTok)
-		for _, c := range []*wsClient{fast, slow} {
-			c.resume(conv.ID, 0)
-			c.expect(TypeResumed)
-		}
-		// The slow client stops reading; frames pile up in the kernel's
-		// buffers, then in its queue, which overflows.
-		pause := make(chan struct{})
-		slow.pause(pause)
+				fast := e.dial(aliceTok)
+				slowTok := aliceTok
+				if tc.visitor {
+					slowTok = vTok
+				}
+				slow := e.dial(slowTok)
+				for _, c := range []*wsClient{fast, slow} {
+					c.resume(conv.ID, 0)
+					c.expect(TypeResumed)
+				}
+				// The slow client stops reading; frames pile up in the
+				// kernel's buffers, then in its queue.
+				pause := make(chan struct{})
+				slow.pause(pause)
 
-		const total = 600
-		content := strings.Repeat("z", 9000)
-		// The sender waits for the fast client every few messages, well
-		// within its queue, so only the slow one can fall behind, however
-		// busy the machine is.
-		const window = 8
-		var got []Frame
-		for i := 0; i < total; i++ {
-			if _, _, err := e.svc.Send(ctxT, vp, SendInput{ConversationID: conv.ID, ClientMessageID: fmt.Sprint(i), Content: content}); err != nil {
-				t.Fatal(err)
-			}
-			if (i+1)%window == 0 || i == total-1 {
-				got = append(got, fast.messages(conv.ID, i+1-len(got))...)
-			}
-		}
-		checkSeqs(t, "fast agent", got, 1)
+				const total = 600
+				content := strings.Repeat("z", 9000)
+				// The agent sends (or, for the visitor's case, the visitor
+				// does, the agent's socket being the fast one), waiting for
+				// the fast client every few messages, well within its queue,
+				// so only the slow one can fall behind, however busy the
+				// machine is.
+				sender := vp
+				if tc.visitor {
+					sender = alice
+				}
+				const window = 8
+				var got []Frame
+				for i := 0; i < total; i++ {
+					if _, _, err := e.svc.Send(ctxT, sender, SendInput{ConversationID: conv.ID, ClientMessageID: fmt.Sprint(i), Content: content}); err != nil {
+						t.Fatal(err)
+					}
+					if (i+1)%window == 0 || i == total-1 {
+						got = append(got, fast.messages(conv.ID, i+1-len(got))...)
+					}
+				}
+				checkSeqs(t, "fast agent", got, 1)
 
-		close(pause)
-		code := slow.closed()
-		n := 0
-		for len(slow.frames) > 0 {
-			if f := <-slow.frames; f.Type == TypeMessage {
-				n++
-			}
-		}
-		if n >= total {
-			t.Fatalf("slow client got all %d messages", n)
-		}
-		// The close frame may be lost with the buffers the server gave up on.
-		if code != websocket.StatusTryAgainLater && code != -1 {
-			t.Fatalf("slow client closed with %v", code)
-		}
-	})
+				close(pause)
+				if !tc.dropped {
+					checkSeqs(t, "slow agent", slow.messages(conv.ID, total), 1)
+					return
+				}
+				code := slow.closed()
+				n := 0
+				for len(slow.frames) > 0 {
+					if f := <-slow.frames; f.Type == TypeMessage {
+						n++
+					}
+				}
+				if n >= total {
+					t.Fatalf("slow client got all %d messages", n)
+				}
+				// The close frame may be lost with the buffers the server gave up on.
+				if code != websocket.StatusTryAgainLater && code != -1 {
+					t.Fatalf("slow client closed with %v", code)
+				}
+			})
+		})
+	}
 }
 
 func jsonFrame(f Frame) ([]byte, error) { return encode(&f), nil }

@@ -45,7 +45,8 @@ type Options struct {
 
 	MaxConnsPerIP    int           // 500; < 0: no cap
 	MaxFrameBytes    int64         // 64 KiB; a larger frame closes the socket with 1009
-	QueueSize        int           // 256 frames queued per socket before it is dropped as slow
+	QueueSize        int           // 256 frames queued per visitor socket before it is dropped as slow
+	AgentQueueSize   int           // 1024 per agent socket, which gets the events of many conversations
 	MaxSubscriptions int           // 200 conversations per visitor socket
 	AgentMaxSubs     int           // 5000 conversations per agent socket
 	FrameRate        float64       // 50 frames/s per visitor socket ...
@@ -85,9 +86,8 @@ func (o *Options) defaults() {
 		o.MaxFrameBytes = 64 << 10
 	}
 	set(&o.QueueSize, 256)
-	if o.QueueSize < 4 {
-		o.QueueSize = 4
-	}
+	set(&o.AgentQueueSize, 1024)
+	o.QueueSize, o.AgentQueueSize = max(o.QueueSize, 4), max(o.AgentQueueSize, 4)
 	set(&o.MaxSubscriptions, 200)
 	set(&o.AgentMaxSubs, 5000)
 	setf(&o.FrameRate, 50)
@@ -281,9 +281,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.frames = newBucket(s.opts.AgentFrameRate, s.opts.AgentFrameBurst)
 		c.sends = newBucket(s.opts.AgentSendRate, s.opts.AgentSendBurst)
 		c.maxSubs = s.opts.AgentMaxSubs
+		c.queueSize = s.opts.AgentQueueSize
 	} else {
 		c.frames = newBucket(s.opts.FrameRate, s.opts.FrameBurst)
 		c.sends = newBucket(s.opts.SendRate, s.opts.SendBurst)
+		c.queueSize = s.opts.QueueSize
 	}
 	c.strikes = newBucket(1, s.opts.MaxStrikes)
 	c.touch()
