@@ -139,7 +139,6 @@ func (s *Store) commitBatch(batch []*appendReq) {
 	// (I/O); in that rare case the batch is rolled back and run again with a
 	// savepoint around every append.
 	if !s.runBatch(taken, false) {
-		s.memory.forget()
 		s.rerun.Add(1)
 		s.runBatch(taken, true)
 	}
@@ -374,11 +373,10 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, 
 		if known, ok := mem.convs[m.ConversationID]; ok {
 			delete(mem.convs, m.ConversationID)
 			if m.Expect == nil || *m.Expect == known.state {
-				wrote, err, done := s.appendRemembered(ctx, st, m, idx, known)
-				if done {
+				wrote, err := s.writeAppend(ctx, st, m, idx, known.last, known.customers, &known)
+				if err != errNotInserted {
 					if err == nil {
-						known.last, known.customers = m.Seq, known.customers+customerMessages(m)
-						mem.convs[m.ConversationID] = known
+						mem.remember(m, known.customers, known.state)
 					}
 					return err == nil, wrote, err
 				}
@@ -408,33 +406,62 @@ func (s *Store) appendWith(ctx context.Context, st *txStmts, m *parley.Message, 
 		*m = *stored
 		return false, false, nil
 	}
+	if wrote, err := s.writeAppend(ctx, st, m, idx, last, customers, nil); err != nil {
+		return false, wrote, err
+	}
+	mem.remember(m, customers, state)
+	return true, true, nil
+}
+
+// writeAppend writes m at the seq after last, its conversation having had
+// customers customer messages: the conversation's bump, the message, its
+// attachments and its search words. With known (what the append loop
+// remembers of the conversation, see appendMemory) the message goes in
+// first, and the bump only on the condition that the row still holds known:
+// an INSERT refused then returns errNotInserted, having written nothing. It
+// fills m's ID, Seq and CreatedAt; wrote is as appendWith's.
+func (s *Store) writeAppend(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch, last, customers int64, known *convMemory) (wrote bool, err error) {
+	const op = "sqlite.AppendMessage"
 	meta, err := encodeMetadata(m.Metadata)
 	if err != nil {
-		return false, false, err
+		return false, err
 	}
 	now := parley.Now()
 	seq := last + 1
-	if m.SenderType == parley.SenderCustomer {
-		customers++
-	}
-	if _, err := st.bump.ExecContext(ctx, seq, string(m.SenderType), string(m.Kind), m.Preview(), micros(now), m.ConversationID, customers); err != nil {
-		return false, true, translate(op, err)
-	}
+	customers += customerMessages(m)
 	if m.ID == "" {
 		m.ID = parley.NewID()
 	}
-	if _, err := st.insert.ExecContext(ctx, m.ID, m.ConversationID, seq, nullString(m.ClientMsgID), nullString(m.SenderID),
-		m.SenderType, m.Kind, m.Content, micros(now), meta, customers); err != nil {
-		return false, true, translate(op, err)
+	bump := []any{seq, string(m.SenderType), string(m.Kind), m.Preview(), micros(now), m.ConversationID, customers}
+	insert := func() error {
+		_, err := st.insert.ExecContext(ctx, m.ID, m.ConversationID, seq, nullString(m.ClientMsgID), nullString(m.SenderID),
+			m.SenderType, m.Kind, m.Content, micros(now), meta, customers)
+		return err
+	}
+	if known == nil {
+		if _, err := st.bump.ExecContext(ctx, bump...); err != nil {
+			return true, translate(op, err)
+		}
+		if err := insert(); err != nil {
+			return true, translate(op, err)
+		}
+	} else {
+		if err := insert(); err != nil {
+			return false, errNotInserted
+		}
+		res, err := st.bumpIf.ExecContext(ctx, append(bump, known.last, known.customers, string(known.state.Status), known.state.AssigneeID)...)
+		if err != nil {
+			return true, translate(op, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return true, errForgotten
+		}
 	}
 	if err := s.attachAndIndex(ctx, st, m, idx, now); err != nil {
-		return false, true, err
+		return true, err
 	}
 	m.Seq, m.CreatedAt = seq, now
-	if mem != nil {
-		mem.convs[m.ConversationID] = convMemory{last: seq, customers: customers, state: state}
-	}
-	return true, true, nil
+	return true, nil
 }
 
 // customerMessages is 1 for a customer's message, 0 for any other.

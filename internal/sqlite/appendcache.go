@@ -1,7 +1,7 @@
 package sqlite
 
 import (
-	"context"
+	"errors"
 
 	"github.com/parleychat/parley"
 )
@@ -73,44 +73,17 @@ func (s *Store) freshMemory() *appendMemory {
 
 func (a *appendMemory) forget() { clear(a.convs) }
 
-// appendRemembered appends m at the seq after what is remembered of its
-// conversation, mem. It reports done = false, having written nothing, when
-// the INSERT failed: the caller then takes the full path. With done, wrote
-// and err are as appendWith's.
-func (s *Store) appendRemembered(ctx context.Context, st *txStmts, m *parley.Message, idx *searchBatch, mem convMemory) (wrote bool, err error, done bool) {
-	const op = "sqlite.AppendMessage"
-	meta, err := encodeMetadata(m.Metadata)
-	if err != nil {
-		return false, err, true
+// remember notes m, just appended after customers customer messages, as
+// its conversation's newest, in state. A nil memory remembers nothing.
+func (a *appendMemory) remember(m *parley.Message, customers int64, state parley.ConversationState) {
+	if a != nil {
+		a.convs[m.ConversationID] = convMemory{last: m.Seq, customers: customers + customerMessages(m), state: state}
 	}
-	now := parley.Now()
-	seq, customers := mem.last+1, mem.customers
-	if m.SenderType == parley.SenderCustomer {
-		customers++
-	}
-	id := m.ID
-	if id == "" {
-		id = parley.NewID()
-	}
-	if _, err := st.insert.ExecContext(ctx, id, m.ConversationID, seq, nullString(m.ClientMsgID), nullString(m.SenderID),
-		m.SenderType, m.Kind, m.Content, micros(now), meta, customers); err != nil {
-		return false, nil, false
-	}
-	m.ID = id
-	res, err := st.bumpIf.ExecContext(ctx, seq, string(m.SenderType), string(m.Kind), m.Preview(), micros(now), m.ConversationID, customers,
-		mem.last, mem.customers, string(mem.state.Status), mem.state.AssigneeID)
-	if err != nil {
-		return true, translate(op, err), true
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return true, errForgotten, true
-	}
-	if err := s.attachAndIndex(ctx, st, m, idx, now); err != nil {
-		return true, err, true
-	}
-	m.Seq, m.CreatedAt = seq, now
-	return true, nil, true
 }
+
+// errNotInserted: the INSERT of an append at a remembered seq was refused,
+// and nothing written; the append takes the full path.
+var errNotInserted = errors.New("not inserted at the remembered seq")
 
 // errForgotten: a conversation's row no longer held what the append loop
 // remembered of it. The batch runs again on the full path; no caller sees it.
