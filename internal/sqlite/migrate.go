@@ -78,7 +78,7 @@ var listChecks = []struct{ table, old, new string }{
 // (https://www.sqlite.org/lang_altertable.html#otheralter). A definition
 // that does not read as migration 1 wrote it is an error: the migration
 // then changes nothing.
-func checksWithoutLists(ctx context.Context, tx *sql.Tx) error {
+func checksWithoutLists(ctx context.Context, tx *sql.Tx) (err error) {
 	defs := map[string]string{}
 	for _, c := range listChecks {
 		def, ok := defs[c.table]
@@ -101,16 +101,17 @@ func checksWithoutLists(ctx context.Context, tx *sql.Tx) error {
 	}
 	// The setting belongs to the connection, not the transaction: it is
 	// turned off even when the migration fails.
-	defer tx.ExecContext(ctx, "PRAGMA writable_schema = OFF") //nolint:errcheck // turned off below on success
+	defer func() {
+		if _, offErr := tx.ExecContext(ctx, "PRAGMA writable_schema = OFF"); err == nil {
+			err = offErr
+		}
+	}()
 	for table, def := range defs {
 		if _, err := tx.ExecContext(ctx, "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?", def, table); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA schema_version = %d", version+1)); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, "PRAGMA writable_schema = OFF")
+	_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA schema_version = %d", version+1))
 	return err
 }
 

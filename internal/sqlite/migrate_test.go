@@ -147,14 +147,19 @@ func TestChecksWithoutListsRefusesAnUnknownDefinition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	var before string
-	tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'messages'").Scan(&before)
+	definition := func() string {
+		t.Helper()
+		var def string
+		if err := tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'messages'").Scan(&def); err != nil {
+			t.Fatal(err)
+		}
+		return def
+	}
+	before := definition()
 	if err := checksWithoutLists(ctx, tx); err == nil || !strings.Contains(err.Error(), "does not have") {
 		t.Fatalf("checksWithoutLists on a rewritten table = %v, want an error", err)
 	}
-	var after string
-	tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'messages'").Scan(&after)
-	if after != before {
+	if definition() != before {
 		t.Fatal("the failed rewrite changed the definition")
 	}
 }
