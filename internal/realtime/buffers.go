@@ -45,8 +45,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	// Bytes the client sent after its handshake request, which net/http
 	// read ahead, are read first.
-	ic := &idleConn{Conn: conn}
-	ic.out.conn = conn
+	ic := &idleConn{Conn: conn, out: corkedWriter{conn: conn}}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			if ic.poller = processPoller(); ic.poller != nil {
